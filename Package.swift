@@ -1,0 +1,44 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "cvmfs-swift",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cvmfs-swift", targets: ["cvmfs-swift"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System-library shims: headers and link flags only.
+        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3"),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl"),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib"),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3"),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto"),
+
+        // Repository format: hashes, signatures, catalogs, objects. No network, no FUSE.
+        .target(
+            name: "CVMFSFormat",
+            dependencies: ["CZlib", "CSQLite", "CCrypto"]
+        ),
+        // Writes repositories from a directory tree.
+        .target(name: "CVMFSPublish", dependencies: ["CVMFSFormat", "CZlib", "CCrypto", "CSQLite"]),
+        // Client core: configuration, downloads, cache, catalog manager, file system operations.
+        .target(name: "CVMFSClient", dependencies: ["CVMFSFormat", "CCurl", "CSQLite"]),
+        // Translates libfuse low-level requests into client-core calls.
+        .target(name: "CVMFSFuse", dependencies: ["CVMFSClient", "CFuse3"]),
+        .executableTarget(
+            name: "cvmfs-swift",
+            dependencies: [
+                "CVMFSFormat", "CVMFSPublish", "CVMFSClient", "CVMFSFuse",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "CVMFSFormatTests", dependencies: ["CVMFSFormat", "CVMFSPublish"]),
+        .testTarget(name: "CVMFSPublishTests", dependencies: ["CVMFSPublish", "CVMFSFormat"]),
+        .testTarget(name: "CVMFSClientTests", dependencies: ["CVMFSClient", "CVMFSFormat", "CVMFSPublish"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
