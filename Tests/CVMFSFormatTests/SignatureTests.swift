@@ -174,7 +174,9 @@ struct SignatureTests {
     @Test("a certificate whose fingerprint is not in the whitelist is refused, naming the fingerprint")
     func certificateNotWhitelisted() throws {
         let signer = Self.generatedKeys
-        let other = try RepositoryKeys(directory: Self.temporaryDirectory(), fqrn: Self.fqrn)
+        let otherDirectory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: otherDirectory) }
+        let other = try RepositoryKeys(directory: otherDirectory, fqrn: Self.fqrn)
         let manifest = Manifest(rootCatalog: ContentHasher.hash([2], algorithm: .sha1), catalogSize: 1, ttl: 240, revision: 1,
                                 fqrn: Self.fqrn, certificate: signer.certificateObject(algorithm: .sha1).hash, timestamp: 10)
         let verifier = ManifestVerifier(masterKeys: [other.masterKey.publicKey], fqrn: Self.fqrn)
@@ -223,6 +225,7 @@ struct SignatureTests {
     @Test("loading public keys fails on the first bad file and names it")
     func badKeyFile() throws {
         let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let bad = dir + "/broken.pub"
         try Data("not a key\n".utf8).write(to: URL(fileURLWithPath: bad))
         #expect(throws: SignatureError.keyFileUnparsable(path: bad)) {
@@ -307,6 +310,7 @@ struct SignatureTests {
     func opensslCrossCheck() throws {
         let keys = Self.generatedKeys
         let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let manifest = Manifest(rootCatalog: ContentHasher.hash([6], algorithm: .rmd160), catalogSize: 1, ttl: 240, revision: 1,
                                 fqrn: Self.fqrn, timestamp: 1)
         let whitelist = try Letter(parsing: keys.signedWhitelist(algorithm: .rmd160, now: 1), document: .whitelist)
@@ -331,7 +335,9 @@ struct SignatureTests {
 
     @Test("a PKCS#1 private key from openssl genrsa -traditional loads and signs")
     func pkcs1PrivateKey() throws {
-        let path = try Self.temporaryDirectory() + "/pkcs1.key"
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/pkcs1.key"
         let generated = try Self.openssl(["genrsa", "-traditional", "-out", path, "2048"])
         #expect(generated.status == 0)
         #expect(String(decoding: try Self.read(path), as: UTF8.self).hasPrefix("-----BEGIN RSA PRIVATE KEY-----"))
