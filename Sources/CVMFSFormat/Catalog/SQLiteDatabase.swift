@@ -1,0 +1,105 @@
+import CSQLite
+
+/// One SQLite connection; the only place that opens, closes and executes on a
+/// connection (style §7.4).
+///
+/// Not thread-safe by itself: read-only connections are opened with
+/// `SQLITE_OPEN_NOMUTEX` (SQLite's multi-thread mode), so whoever owns the
+/// connection must serialize access to it and to its statements. ``Catalog``
+/// does so with a `Mutex`; ``CatalogWriter`` is single-owner.
+public final class SQLiteDatabase {
+    /// How to open the file.
+    public enum Mode: Sendable {
+        /// `SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX`, plus `PRAGMA temp_store=2` like
+        /// upstream's client (catalogs.md §13), so no temporary file is ever written
+        /// next to the cache.
+        case readOnly
+        /// `SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX`.
+        case readWriteCreate
+    }
+
+    let handle: OpaquePointer
+    /// The file this connection reads or writes.
+    public let path: String
+
+    /// Opens `path`. A read-only open also reads the schema once, because
+    /// `sqlite3_open_v2` accepts any file and only the first read notices that
+    /// it is not a database (`SQLITE_NOTADB`); failing here gives a clear error
+    /// at open time instead of at the first lookup.
+    public init(path: String, mode: Mode) throws(SQLiteError) {
+        self.path = path
+        var db: OpaquePointer?
+        let flags: Int32
+        switch mode {
+        case .readOnly: flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+        case .readWriteCreate: flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        }
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            // Even a failed open may allocate a handle that must be closed (sqlite3_open doc).
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let db { sqlite3_close_v2(db) }
+            throw SQLiteError(extendedCode: rc, message: message, sql: nil, databasePath: path)
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        if mode == .readOnly {
+            try execute("PRAGMA temp_store=2")
+            try execute("SELECT count(*) FROM sqlite_master")
+        }
+    }
+
+    deinit {
+        // Statements keep a strong reference to their database, so none is left
+        // un-finalized here and close_v2 releases everything at once.
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements that return no rows of interest.
+    public func execute(_ sql: String) throws(SQLiteError) {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        if rc != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(errorMessage)
+            throw SQLiteError(extendedCode: sqlite3_extended_errcode(handle), message: message, sql: sql, databasePath: path)
+        }
+    }
+
+    /// Compiles `sql` once, marked persistent because our statements live as long as the catalog.
+    public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else {
+            throw lastError(sql: sql)
+        }
+        return SQLiteStatement(database: self, handle: stmt, sql: sql)
+    }
+
+    /// The connection's current error, attributed to `sql`.
+    @inline(never)
+    func lastError(sql: String?) -> SQLiteError {
+        SQLiteError(
+            extendedCode: sqlite3_extended_errcode(handle),
+            message: String(cString: sqlite3_errmsg(handle)),
+            sql: sql, databasePath: path)
+    }
+
+    /// Whether a table of that name exists.
+    public func tableExists(_ name: String) throws(SQLiteError) -> Bool {
+        let stmt = try prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?")
+        stmt.bind(text: name, at: 1)
+        return try stmt.step()
+    }
+
+    /// The column names of a table, in table order (`PRAGMA table_info`).
+    public func columnNames(of table: String) throws(SQLiteError) -> [String] {
+        let stmt = try prepare("SELECT name FROM pragma_table_info(?)")
+        stmt.bind(text: table, at: 1)
+        var names: [String] = []
+        while try stmt.step() {
+            if let name = stmt.string(at: 0) { names.append(name) }
+        }
+        return names
+    }
+}
