@@ -27,6 +27,8 @@ extension ObjectCache {
             db = opened
             report.databaseRecreated = !existed
         } catch {
+            // A database in use by another cache manager is not ours to delete (SQLITE_BUSY, SQLITE_LOCKED).
+            if case .database(_, _, let code, _) = error, code == 5 || code == 6 { throw error }
             try? CacheSyscall.unlink(dbPath)
             try? CacheSyscall.unlink(dbPath + "-journal")
             db = try CacheDatabase(path: dbPath)
