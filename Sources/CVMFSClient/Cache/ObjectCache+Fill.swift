@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CVMFSFormat
+
+extension ObjectCache {
+    private enum Role {
+        case retry
+        case wait(CacheFill)
+        case produce(CacheFill, reservation: Int64)
+    }
+
+    /// Returns a read-only descriptor of the object, downloading it on a miss.
+    ///
+    /// One download per object however many threads ask: the first caller
+    /// runs `download` (which streams the served bytes into the sink, and may
+    /// `reset()` and replay them on a retry); the others wait and then open
+    /// the result, or get the producer's error. Decoded bytes go to
+    /// `txn/fetchXXXXXX` and are renamed into place only after the hash, zlib
+    /// end and `expectedSize` verified; on any failure the temp file is removed.
+    ///
+    /// Quota: space is reserved before the download (the expected size when
+    /// known, growing as bytes arrive otherwise), evicting LRU objects first,
+    /// so the cache never exceeds its limit. An object larger than half the
+    /// limit throws `CacheError.objectTooLarge` (ENOSPC).
+    public func fetch(
+        hash: ContentHash,
+        compression: Compression,
+        expectedSize: Int64?,
+        kind: CacheObjectKind,
+        description: String? = nil,
+        pin: Bool = false,
+        download: (any ObjectSink) throws -> Void
+    ) throws(CacheError) -> FileDescriptor {
+        while true {
+            if let fd = try open(hash, pin: pin) { return fd }
+            let limit = self.limit
+            let directory = self.directory
+            let role = try state.withLock { (s) throws(CacheError) -> Role in
+                if limit >= 0 && s.entries[hash] != nil { return .retry }
+                if let fill = s.inFlight[hash] { return .wait(fill) }
+                var reservation: Int64 = 0
+                if limit >= 0 {
+                    reservation = max(expectedSize ?? 0, 0)
+                    try Self.reserve(&s, hash, amount: reservation, size: reservation, limit: limit, directory: directory)
+                }
+                let fill = CacheFill()
+                s.inFlight[hash] = fill
+                return .produce(fill, reservation: reservation)
+            }
+            switch role {
+            case .retry:
+                continue
+            case .wait(let fill):
+                if let error = fill.wait() { throw error }
+                continue
+            case .produce(let fill, let reservation):
+                do {
+                    let fd = try produce(hash: hash, compression: compression, expectedSize: expectedSize, kind: kind,
+                                         description: description ?? kind.defaultDescription, pin: pin,
+                                         reservation: reservation, download: download)
+                    fill.complete(nil)
+                    return fd
+                } catch {
+                    fill.complete(error)
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Reserves `amount` more bytes (lock held). `size` is the object's size
+    /// so far, checked against half the limit.
+    static func reserve(_ s: inout ObjectCacheState, _ hash: ContentHash, amount: Int64, size: Int64,
+                        limit: Int64, directory: CacheDirectory) throws(CacheError) {
+        if size > limit / 2 { throw .objectTooLarge(hash: hash, size: size, limit: limit) }
+        if s.used + s.reserved + amount > limit {
+            // Upstream cleans down to the threshold (limit/2) when an insert overflows.
+            _ = evict(&s, directory: directory, toUsed: max(limit / 2 - s.reserved - amount, 0))
+        }
+        if s.used + s.reserved + amount > limit {
+            throw .noSpace(hash: hash, needed: amount, pinned: s.pinned, limit: limit)
+        }
+        s.reserved += amount
+    }
+
+    private func produce(
+        hash: ContentHash, compression: Compression, expectedSize: Int64?, kind: CacheObjectKind,
+        description: String, pin: Bool, reservation: Int64, download: (any ObjectSink) throws -> Void
+    ) throws(CacheError) -> FileDescriptor {
+        let limit = self.limit
+        let directory = self.directory
+        var held = reservation
+        defer {
+            // Whatever happened, the reservation is released (commit turned it into `used`).
+            let release = held
+            if release > 0 { state.withLock { $0.reserved -= release } }
+            state.withLock { _ = $0.inFlight.removeValue(forKey: hash) }
+        }
+        // Unmanaged caches are not tracked in memory: another process may have filled it.
+        if !isManaged {
+            let (fd, _) = openObject(hash)
+            if fd >= 0 { return FileDescriptor(rawValue: fd) }
+        }
+        let (tempFD, tempPath): (CInt, String)
+        do { (tempFD, tempPath) = try CacheSyscall.mkstemp(directory.txnPath + "/fetchXXXXXX") } catch {
+            throw .io(operation: "mkstemp", path: directory.txnPath, errno: error.rawValue)
+        }
+        var renamed = false
+        defer {
+            CacheSyscall.close(tempFD)
+            if !renamed { try? CacheSyscall.unlink(tempPath) }
+        }
+        let sink = CacheFillSink(
+            hash: hash, compression: compression, expectedSize: expectedSize, fd: tempFD, tempPath: tempPath,
+            directory: directory, reservation: reservation
+        ) { [self] (needed, current) throws(CacheError) -> Int64 in
+            guard limit >= 0 else { return Int64.max }
+            // Grow geometrically so a large unknown-size object does not take the lock per write.
+            let target = min(max(needed, current * 2, 256 * 1024), max(limit / 2, needed))
+            try state.withLock { (s) throws(CacheError) in
+                try Self.reserve(&s, hash, amount: target - current, size: needed, limit: limit, directory: directory)
+            }
+            held = target
+            return target
+        }
+        do {
+            try download(sink)
+            if !sink.isFinished { try sink.finish() }
+        } catch let error as CacheError {
+            throw error
+        } catch let error as ObjectError {
+            throw .verificationFailed(hash: hash, reason: error)
+        } catch {
+            throw .downloadFailed(hash: hash, reason: "\(error)")
+        }
+        // Open the verified file read-only before it becomes visible, so
+        // eviction between rename and open cannot make us lose it.
+        let readFD: CInt
+        do { readFD = try CacheSyscall.open(tempPath, O_RDONLY) } catch {
+            throw .io(operation: "open", path: tempPath, errno: error.rawValue)
+        }
+        let finalPath = directory.objectPath(hash)
+        do { try CacheSyscall.rename(tempPath, finalPath) } catch {
+            CacheSyscall.close(readFD)
+            throw .io(operation: "rename", path: finalPath, errno: error.rawValue)
+        }
+        renamed = true
+        guard isManaged else { return FileDescriptor(rawValue: readFD) }
+        let size = sink.writtenSize
+        let threshold = self.threshold
+        let commit = held
+        held = 0
+        let pinError: CacheError? = state.withLock { s in
+            s.reserved -= commit
+            if let old = s.entries.removeValue(forKey: hash) {
+                s.used -= old.size
+                if old.pins > 0 { s.pinned -= old.size }
+            }
+            var entry = CacheEntry(size: size, acseq: s.nextSequence, kind: kind, description: description, pins: 0)
+            s.nextSequence += 1
+            var failure: CacheError?
+            if pin {
+                if s.pinned + size > threshold {
+                    failure = .pinLimitExceeded(hash: hash, size: size, pinned: s.pinned, threshold: threshold)
+                } else {
+                    entry.pins = 1
+                    s.pinned += size
+                }
+            }
+            s.entries[hash] = entry
+            s.used += size
+            do throws(CacheError) {
+                try s.database?.insert(CacheDatabase.Row(
+                    sha1: hash.description, size: size, acseq: entry.acseq, path: description,
+                    type: kind.databaseType, pinned: entry.pins > 0 ? 1 : 0))
+            } catch { s.lastDatabaseError = error }
+            return failure
+        }
+        if let pinError {
+            CacheSyscall.close(readFD)
+            throw pinError
+        }
+        return FileDescriptor(rawValue: readFD)
+    }
+}

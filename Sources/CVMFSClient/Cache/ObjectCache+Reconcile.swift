@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CVMFSFormat
+
+extension ObjectCache {
+    /// Crash recovery at open (client-behaviour.md §10.1): deletes leftover
+    /// downloads in `txn/`, opens `cachedb` (recreating it if unreadable),
+    /// adds files that have no row (in access-time order), drops rows whose
+    /// file is gone, fixes sizes, clears all pins, and evicts if over the limit.
+    static func reconcile(_ s: inout ObjectCacheState, directory: CacheDirectory, limit: Int64,
+                          report: inout CacheReconcileReport) throws(CacheError) {
+        if let names = try? CacheSyscall.listDirectory(directory.txnPath) {
+            for name in names where (try? CacheSyscall.unlink(directory.txnPath + "/" + name)) != nil {
+                report.removedTempFiles += 1
+            }
+        }
+        guard limit >= 0 else { return }
+
+        let dbPath = directory.databasePath
+        let existed = (try? CacheSyscall.stat(dbPath)) != nil
+        var db: CacheDatabase
+        var rows: [CacheDatabase.Row]
+        do {
+            let opened = try CacheDatabase(path: dbPath)
+            rows = try opened.allRows()
+            db = opened
+            report.databaseRecreated = !existed
+        } catch {
+            // A database in use by another cache manager is not ours to delete (SQLITE_BUSY, SQLITE_LOCKED).
+            if case .database(_, _, let code, _) = error, code == 5 || code == 6 { throw error }
+            try? CacheSyscall.unlink(dbPath)
+            try? CacheSyscall.unlink(dbPath + "-journal")
+            db = try CacheDatabase(path: dbPath)
+            rows = []
+            report.databaseRecreated = true
+        }
+
+        var onDisk: [ContentHash: (size: Int64, atime: Int64)] = [:]
+        for file in scanObjects(directory) { onDisk[file.hash] = (file.size, file.atime) }
+
+        var maxSequence: Int64 = 0
+        try db.transaction { () throws(CacheError) in
+            for row in rows {
+                guard let hash = ContentHash(printable: row.sha1), let file = onDisk[hash], s.entries[hash] == nil else {
+                    try db.delete(sha1: row.sha1)
+                    report.droppedRows += 1
+                    continue
+                }
+                if file.size != row.size {
+                    report.resizedRows += 1
+                    try db.insert(CacheDatabase.Row(sha1: row.sha1, size: file.size, acseq: row.acseq, path: row.path,
+                                                    type: row.type, pinned: 0))
+                }
+                s.entries[hash] = CacheEntry(size: file.size, acseq: row.acseq,
+                                             kind: CacheObjectKind(databaseType: row.type, description: row.path),
+                                             description: row.path, pins: 0)
+                maxSequence = max(maxSequence, row.acseq)
+            }
+            // Files without a row: oldest access first, after every known entry.
+            let missing = onDisk.filter { s.entries[$0.key] == nil }.sorted { $0.value.atime < $1.value.atime }
+            for (hash, file) in missing {
+                maxSequence += 1
+                let description = CacheObjectKind.regular.defaultDescription
+                try db.insert(CacheDatabase.Row(sha1: hash.description, size: file.size, acseq: maxSequence,
+                                                path: description, type: 0, pinned: 0))
+                s.entries[hash] = CacheEntry(size: file.size, acseq: maxSequence, kind: .regular,
+                                             description: description, pins: 0)
+                report.addedFiles += 1
+            }
+            // All pins are cleared when the database is opened (§10.1).
+            try db.execute("UPDATE cache_catalog SET pinned = 0 WHERE pinned != 0")
+        }
+        s.database = db
+        s.nextSequence = maxSequence + 1
+        s.used = s.entries.values.reduce(0) { $0 + $1.size }
+        if s.used > limit {
+            report.evictedObjects = evict(&s, directory: directory, toUsed: limit / 2)
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+@testable import CVMFSClient
+import CVMFSFormat
+
+@Suite("Object cache")
+struct CacheTests {
+    @Test("a filled object is a hit afterwards and reads back inflated")
+    func hitAfterFill() throws {
+        let dir = CacheTempDirectory()
+        defer { dir.remove() }
+        let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
+        let object = CacheTestObject(size: 300_000)
+        #expect(try cache.open(object.hash) == nil)
+        let fd = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: Int64(object.plain.count),
+                                 kind: .regular, download: object.serve)
+        #expect(try cacheReadAll(fd) == object.plain)
+        let hit = try #require(try cache.open(object.hash))
+        #expect(try cacheReadAll(hit) == object.plain)
+        var calls = 0
+        let again = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: nil, kind: .regular) { _ in calls += 1 }
+        again.close()
+        #expect(calls == 0)
+        #expect(cache.usage().used == Int64(object.plain.count))
+        #expect(dir.files(in: "txn").isEmpty)
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/" + object.hash.cachePath))
+    }
+
+    @Test("corrupt bytes never enter the cache and the temp file is removed")
+    func corruptBytes() throws {
+        let dir = CacheTempDirectory()
+        defer { dir.remove() }
+        let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
+        let object = CacheTestObject(size: 50_000)
+        var bad = object.stored
+        bad[bad.count / 2] ^= 0x55
+        #expect {
+            _ = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: nil, kind: .regular,
+                                download: CacheTestObject.serve(bad))
+        } throws: { error in
+            guard case CacheError.verificationFailed(let hash, _) = error else { return false }
+            return hash == object.hash
+        }
+        #expect(try cache.open(object.hash) == nil)
+        #expect(dir.files(in: "txn").isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/" + object.hash.cachePath))
+        #expect(cache.usage().used == 0)
+        #expect(cache.reservedBytes == 0)
+    }
+
+    @Test("a retry resets the sink: bad bytes then good bytes fill the cache")
+    func resetAndReplay() throws {
+        let dir = CacheTempDirectory()
+        defer { dir.remove() }
+        let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
+        let object = CacheTestObject(size: 80_000)
+        var bad = object.stored
+        bad[10] ^= 0x01
+        let fd = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: Int64(object.plain.count), kind: .chunk) { sink in
+            do { try CacheTestObject.serve(bad)(sink) } catch {
+                try sink.reset()
+                try CacheTestObject.serve(object.stored)(sink)
+            }
+        }
+        #expect(try cacheReadAll(fd) == object.plain)
+        #expect(cache.list().map(\.kind) == [.chunk])
+    }
+
+    @Test("a size mismatch fails and leaves a copy in quarantaine/")
+    func sizeMismatch() throws {
+        let dir = CacheTempDirectory()
+        defer { dir.remove() }
+        let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
+        let object = CacheTestObject(size: 10_000)
+        #expect(throws: CacheError.verificationFailed(hash: object.hash, reason: .sizeMismatch(object: object.hash, expected: 9_999, actual: 10_000))) {
+            _ = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: 9_999, kind: .regular, download: object.serve)
+        }
+        #expect(dir.files(in: "quarantaine") == [object.hash.description])
+        #expect(dir.files(in: "txn").isEmpty)
+        #expect(try cache.open(object.hash) == nil)
+    }
+
+    @Test("16 concurrent fetches of one object run the download once")
+    func concurrentFetches() throws {
+        let dir = CacheTempDirectory()
+        defer { dir.remove() }
+        let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
+        let object = CacheTestObject(size: 200_000)
+        let calls = Atomic<Int>(0)
+        let successes = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in
+            do {
+                let fd = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: Int64(object.plain.count), kind: .regular) { sink in
+                    calls.add(1, ordering: .relaxed)
+                    usleep(200_000)
+                    try CacheTestObject.serve(object.stored)(sink)
+                }
+                if try cacheReadAll(fd) == object.plain { successes.add(1, ordering: .relaxed) }
+            } catch {
+                Issue.record("fetch failed: \(error)")
+            }
+        }
+        #expect(calls.load(ordering: .relaxed) == 1)
+        #expect(successes.load(ordering: .relaxed) == 16)
+    }
+
+    @Test("waiters get the producer's error, and nothing is cached")
+    func concurrentFailure() throws {
+        let dir = CacheTempDirectory()
+        defer { dir.remove() }
+        let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
+        let object = CacheTestObject(size: 1_000)
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            do {
+                _ = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: nil, kind: .regular) { _ in
+                    usleep(100_000)
+                    throw CacheError.downloadFailed(hash: object.hash, reason: "all hosts down")
+                }
+            } catch {
+                failures.add(1, ordering: .relaxed)
+            }
+        }
+        #expect(failures.load(ordering: .relaxed) == 8)
+        #expect(cache.list().isEmpty)
+    }
+}
