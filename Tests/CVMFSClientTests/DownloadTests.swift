@@ -1,6 +1,7 @@
 import CVMFSClient
 import CVMFSFormat
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("Downloader against loopback fault servers")
@@ -202,5 +203,29 @@ struct DownloadTests {
         let report = try downloader.fetch(fixture.objectPath, into: HashingSink(expected: fixture.hash))
         #expect(report.host == "\(origin.url)/h2" && report.proxy == .url(proxy.url))
         #expect(downloader.statistics.hostSwitches == 1)
+    }
+}
+
+@Suite("Downloader under concurrency")
+struct DownloadConcurrencyTests {
+    @Test("concurrent fetches after a dead first host move the shared host pointer only once")
+    func concurrentFailover() throws {
+        let fixture = try ObjectFixture()
+        defer { fixture.remove() }
+        let server = try FaultServer(root: fixture.root)
+        defer { server.stop() }
+        let dead = "http://127.0.0.1:\(closedPort())"
+        let downloader = try Downloader(settings: .test(hosts: [dead, server.url], maxRetries: 0))
+
+        let results = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            let sink = HashingSink(expected: fixture.hash)
+            let host = (try? downloader.fetch(fixture.objectPath, into: sink)).map(\.host) ?? "failed"
+            results.withLock { $0.append(host) }
+        }
+        #expect(results.withLock { $0 } == Array(repeating: server.url, count: 8))
+        #expect(downloader.statistics.hostSwitches == 1, "requests that saw the old host must not switch again")
+        #expect(downloader.currentHost == server.url)
+        #expect(downloader.statistics.downloads == 8)
     }
 }
