@@ -18,6 +18,7 @@ public final class Downloader: Sendable {
     private let counters: Mutex<DownloadStatistics>
     private let share: CurlShare
 
+    /// What `chains` guards: both shared "current" pointers, updated together.
     struct Chains {
         var hosts: HostChain
         var proxies: ProxyChain
@@ -45,8 +46,9 @@ public final class Downloader: Sendable {
     /// The proxy new requests use (`user.proxy`).
     public var currentProxy: Proxy { chains.withLock { $0.proxies.current } }
 
-    /// A snapshot of both chains, for `cvmfs_talk host info` / `proxy info`.
+    /// A snapshot of the host chain, for `cvmfs_talk host info`.
     public var hostChain: HostChain { chains.withLock { $0.hosts } }
+    /// A snapshot of the proxy chain, for `cvmfs_talk proxy info`.
     public var proxyChain: ProxyChain { chains.withLock { $0.proxies } }
 
     /// Downloads `<current host>/<relativePath>` into `sink`, retrying and failing over as §5
