@@ -1,0 +1,266 @@
+import Glibc
+import Synchronization
+
+/// Fetches files from the Stratum 1 host chain through the proxy chain, with retries and
+/// failover (client-behaviour.md §4–5).
+///
+/// Thread-safe: any number of threads (FUSE workers) may call `fetch` at once. Shared state
+/// sits behind three `Mutex`es, each named where it is declared; none is held during a transfer
+/// or a backoff sleep, and none is taken while another is held.
+public final class Downloader: Sendable {
+    /// The settings this downloader was built with.
+    public let settings: DownloadSettings
+    /// The host and proxy chains with their shared "current" pointers.
+    private let chains: Mutex<Chains>
+    /// Idle easy handles. One per concurrent caller at most; they keep their connections open.
+    private let pool: Mutex<[CurlHandle]>
+    /// Counters over all fetches.
+    private let counters: Mutex<DownloadStatistics>
+    private let share: CurlShare
+
+    /// What `chains` guards: both shared "current" pointers, updated together.
+    struct Chains {
+        var hosts: HostChain
+        var proxies: ProxyChain
+    }
+
+    /// Parses the host and proxy lists; refuses `auto`, `DIRECT` in the fallback list and empty
+    /// lists (`DownloadConfigurationError`).
+    public init(settings: DownloadSettings) throws(DownloadConfigurationError) {
+        self.settings = settings
+        chains = Mutex(Chains(
+            hosts: try HostChain(settings.hosts),
+            proxies: try ProxyChain(proxies: settings.proxies, fallback: settings.fallbackProxies)
+        ))
+        pool = Mutex([])
+        counters = Mutex(DownloadStatistics())
+        share = try CurlShare()
+    }
+
+    /// A snapshot of the counters.
+    public var statistics: DownloadStatistics { counters.withLock { $0 } }
+
+    /// The host new requests go to (`user.host`).
+    public var currentHost: String { chains.withLock { $0.hosts.currentHost } }
+
+    /// The proxy new requests use (`user.proxy`).
+    public var currentProxy: Proxy { chains.withLock { $0.proxies.current } }
+
+    /// A snapshot of the host chain, for `cvmfs_talk host info`.
+    public var hostChain: HostChain { chains.withLock { $0.hosts } }
+    /// A snapshot of the proxy chain, for `cvmfs_talk proxy info`.
+    public var proxyChain: ProxyChain { chains.withLock { $0.proxies } }
+
+    /// Downloads `<current host>/<relativePath>` into `sink`, retrying and failing over as §5
+    /// describes. On success the sink's `finish()` has accepted the body.
+    public func fetch(_ relativePath: String, into sink: some DownloadSink) throws(DownloadError) -> DownloadReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let handle = try takeHandle()
+        defer { pool.withLock { $0.append(handle) } }
+        let path = relativePath.hasPrefix("/") ? String(relativePath.dropFirst()) : relativePath
+
+        var route = currentRoute(now: started)
+        let hostCount = route.hostCount
+        var usedHosts = 1
+        var usedProxies = 1
+        var sameURLRetries = 0
+        var attempts = 0
+        var noCache = false
+        var backoff = Duration.zero
+        var hostErrors: [DownloadError] = []
+
+        while true {
+            if attempts > 0 {
+                do { try sink.reset() } catch {
+                    counters.withLock { $0.failedDownloads += 1 }
+                    throw .sinkReset(url: route.url(path), reason: "\(error)")
+                }
+            }
+            attempts += 1
+            let attemptStart = clock.now
+            let outcome = attempt(handle, route: route, path: path, noCache: noCache, sink: sink)
+            let elapsed = clock.now - attemptStart
+
+            let error: DownloadError
+            let failure: FailureClass
+            switch outcome {
+            case .success(let bytes):
+                counters.withLock {
+                    $0.downloads += 1
+                    $0.bytes += bytes
+                    $0.transferTime += elapsed
+                }
+                return DownloadReport(
+                    url: route.url(path), host: route.host, proxy: route.proxy, bytes: bytes,
+                    retries: attempts - 1, duration: clock.now - started
+                )
+            case let .failure(e, f):
+                error = e
+                failure = f
+                counters.withLock {
+                    $0.failedRequests += 1
+                    $0.transferTime += elapsed
+                }
+            }
+
+            // §5 step 1: bad data is retried once from the same URL, asking caches for a fresh copy.
+            if failure == .badData && !noCache {
+                noCache = true
+                counters.withLock { $0.retries += 1 }
+                continue
+            }
+            // §5 step 2: transfer errors are retried on the same URL after a random backoff.
+            if case .transfer = failure, sameURLRetries < settings.maxRetries, !noCache {
+                sameURLRetries += 1
+                backoff = nextBackoff(after: backoff)
+                counters.withLock { $0.retries += 1 }
+                Self.sleep(backoff)
+                continue
+            }
+            let proxyFailed: Bool
+            switch failure {
+            case .proxy: proxyFailed = true
+            case .transfer(let viaProxy): proxyFailed = viaProxy
+            case .badData, .host: proxyFailed = false
+            case .fatal:
+                counters.withLock { $0.failedDownloads += 1 }
+                throw error
+            }
+            // §5 step 3: burn the proxy and try the next one, until every proxy has had a go.
+            if proxyFailed && usedProxies < route.proxyCount {
+                usedProxies += 1
+                route = switchProxy(from: route, now: clock.now)
+                continue
+            }
+            // §5 step 3 (proxies exhausted) and step 4: next host, proxies back to the first group.
+            hostErrors.append(error)
+            if usedHosts < hostCount {
+                usedHosts += 1
+                usedProxies = 1
+                noCache = false
+                route = switchHost(from: route, resetProxies: proxyFailed, now: clock.now)
+                continue
+            }
+            counters.withLock { $0.failedDownloads += 1 }
+            throw .allHostsFailed(path: path, errors: hostErrors)
+        }
+    }
+
+    /// Downloads a small file into memory without a hash check, for the manifest and the
+    /// whitelist (which are verified by signature instead). Bodies over `limit` are refused.
+    public func fetchToMemory(_ path: String, limit: Int) throws(DownloadError) -> [UInt8] {
+        let sink = MemorySink(limit: limit)
+        _ = try fetch(path, into: sink)
+        return sink.bytes
+    }
+
+    // MARK: - One attempt
+
+    private func attempt(_ handle: CurlHandle, route: DownloadRoute, path: String, noCache: Bool, sink: some DownloadSink) -> AttemptOutcome {
+        let url = route.url(path)
+        let context = TransferContext(easy: handle.easy, sink: sink)
+        let timeout = route.proxy == .direct ? settings.timeoutDirectSeconds : settings.timeoutSeconds
+        let code = handle.perform(url: url, proxy: route.proxy, timeoutSeconds: timeout, noCache: noCache, context: context)
+        let viaProxy = route.proxy != .direct
+        if let sinkError = context.sinkError {
+            return .failure(.badData(url: url, host: route.host, proxy: route.proxy, reason: "\(sinkError)"), .badData)
+        }
+        guard code == .ok else {
+            let error = DownloadError.transfer(url: url, host: route.host, proxy: route.proxy, code: code, message: handle.message(for: code))
+            return .failure(error, .curl(code, viaProxy: viaProxy))
+        }
+        let status = handle.responseCode
+        guard (200..<300).contains(status) else {
+            let failure = FailureClass.http(status: status, proxyErrorHeader: context.proxyErrorHeader, viaProxy: viaProxy)
+            let error: DownloadError
+            switch failure {
+            case .proxy:
+                error = .proxyHTTP(url: url, host: route.host, proxy: route.proxy, status: status,
+                                   reason: context.proxyErrorHeader ?? "unexpected status through a proxy")
+            case .transfer:
+                error = .tooManyRequests(url: url, host: route.host, proxy: route.proxy)
+            default:
+                error = .hostHTTP(url: url, host: route.host, proxy: route.proxy, status: status)
+            }
+            return .failure(error, failure)
+        }
+        do {
+            try sink.finish()
+        } catch {
+            return .failure(.badData(url: url, host: route.host, proxy: route.proxy, reason: "\(error)"), .badData)
+        }
+        return .success(bytes: context.bytes)
+    }
+
+    // MARK: - Shared pointers
+
+    private func takeHandle() throws(DownloadError) -> CurlHandle {
+        if let idle = pool.withLock({ $0.popLast() }) { return idle }
+        do {
+            return try CurlHandle(share: share, settings: settings)
+        } catch {
+            // Only allocation failures get here; libcurl's options were accepted at init time.
+            fatalError("cannot create a libcurl easy handle: \(error)")
+        }
+    }
+
+    /// The route new requests take, after applying `CVMFS_HOST_RESET_AFTER` and
+    /// `CVMFS_PROXY_RESET_AFTER`.
+    private func currentRoute(now: ContinuousClock.Instant) -> DownloadRoute {
+        chains.withLock { chains in
+            chains.hosts.resetIfDue(after: settings.hostResetAfter, now: now)
+            chains.proxies.resetIfDue(after: settings.proxyResetAfter, now: now)
+            return Self.route(chains)
+        }
+    }
+
+    private static func route(_ chains: Chains) -> DownloadRoute {
+        DownloadRoute(
+            host: chains.hosts.currentHost, hostGeneration: chains.hosts.generation,
+            proxy: chains.proxies.current, proxyGeneration: chains.proxies.generation,
+            hostCount: chains.hosts.hosts.count, proxyCount: chains.proxies.memberCount
+        )
+    }
+
+    private func switchProxy(from route: DownloadRoute, now: ContinuousClock.Instant) -> DownloadRoute {
+        let (moved, next) = chains.withLock { chains in
+            let moved = chains.proxies.fail(seenGeneration: route.proxyGeneration, now: now)
+            return (moved, Self.route(chains))
+        }
+        if moved { counters.withLock { $0.proxySwitches += 1 } }
+        return next
+    }
+
+    private func switchHost(from route: DownloadRoute, resetProxies: Bool, now: ContinuousClock.Instant) -> DownloadRoute {
+        let (moved, next) = chains.withLock { chains in
+            let moved = chains.hosts.fail(seenGeneration: route.hostGeneration, now: now)
+            if moved && resetProxies { chains.proxies.resetToFirstGroup(now: now) }
+            return (moved, Self.route(chains))
+        }
+        if moved { counters.withLock { $0.hostSwitches += 1 } }
+        return next
+    }
+
+    // MARK: - Backoff
+
+    /// §5 step 2: the first backoff is random in [0, init], each later one doubles, capped at max.
+    private func nextBackoff(after previous: Duration) -> Duration {
+        if previous == .zero {
+            let initMs = max(Int64(0), Self.milliseconds(settings.backoffInit))
+            return .milliseconds(Int64.random(in: 0...initMs))
+        }
+        return min(previous * 2, settings.backoffMax)
+    }
+
+    private static func milliseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    private static func sleep(_ d: Duration) {
+        var request = timespec(tv_sec: Int(d.components.seconds), tv_nsec: Int(d.components.attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        // nanosleep returns early on a signal; sleep the rest.
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+}
