@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "cvmfs-swift",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cvmfs-swift", targets: ["cvmfs-swift"]),
     ],
@@ -17,14 +17,15 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib"),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3"),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto"),
+        .systemLibrary(name: "CLinux"),
 
         // Repository format: hashes, signatures, catalogs, objects. No network, no FUSE.
         .target(
             name: "CVMFSFormat",
-            dependencies: ["CZlib", "CSQLite", "CCrypto"]
+            dependencies: ["CZlib", "CSQLite", "CCrypto", "CLinux"]
         ),
         // Writes repositories from a directory tree.
-        .target(name: "CVMFSPublish", dependencies: ["CVMFSFormat", "CZlib", "CCrypto", "CSQLite"]),
+        .target(name: "CVMFSPublish", dependencies: ["CVMFSFormat", "CLinux"]),
         // Client core: configuration, downloads, cache, catalog manager, file system operations.
         .target(name: "CVMFSClient", dependencies: ["CVMFSFormat", "CCurl", "CSQLite"]),
         // Translates libfuse low-level requests into client-core calls.

@@ -1,0 +1,72 @@
+import Synchronization
+import CVMFSFormat
+
+/// The catalogs of one revision: the root catalog, and nested catalogs
+/// attached lazily, when a path below them is first used (catalogs.md §7.2).
+public final class CatalogTree: Sendable {
+    public let root: MountedCatalog
+    private let provider: any ObjectProvider
+    /// Next free inode offset. Starts at 255 plus the generation, so that
+    /// inodes of a new revision never clash with ones the kernel still holds.
+    private let gauge: Mutex<UInt64>
+
+    public init(rootHash: ContentHash, provider: any ObjectProvider, generation: UInt64) throws(FileSystemError) {
+        self.provider = provider
+        let catalog = try Self.open(rootHash, provider: provider)
+        let offset = 255 &+ generation
+        root = MountedCatalog(catalog: catalog, hash: rootHash, mountpoint: "", inodeOffset: offset)
+        gauge = Mutex(offset &+ UInt64(max(0, catalog.maxRowID)))
+    }
+
+    /// One past the largest inode handed out so far (`user.inode_max`).
+    public var inodeLimit: UInt64 { gauge.withLock { $0 } }
+
+    /// The catalog that holds `path`'s entry (`includeExact: false`) or its
+    /// children (`includeExact: true`), attaching nested catalogs on the way.
+    public func catalog(for path: [UInt8], includeExact: Bool) throws(FileSystemError) -> MountedCatalog {
+        var current = root
+        // Most catalogs have no nested catalogs: skip building a String for them.
+        guard !current.catalog.nestedCatalogs().isEmpty else { return current }
+        let text = String(decoding: path, as: UTF8.self)
+        while let reference = current.catalog.nestedCatalog(containing: text, includeExact: includeExact) {
+            current = try attach(reference, below: current)
+            if current.catalog.nestedCatalogs().isEmpty { break }
+        }
+        return current
+    }
+
+    private func attach(_ reference: NestedCatalogReference, below parent: MountedCatalog) throws(FileSystemError) -> MountedCatalog {
+        let result: Result<MountedCatalog, FileSystemError> = parent.children.withLock { children in
+            if let loaded = children[reference.path] { return .success(loaded) }
+            guard let hash = reference.hash else {
+                return .failure(.io("nested catalog at \(reference.path) has no hash in catalog \(parent.catalog.label)"))
+            }
+            do throws(FileSystemError) {
+                let catalog = try Self.open(hash, provider: provider)
+                let offset = gauge.withLock { gauge in
+                    let offset = gauge
+                    gauge = gauge &+ UInt64(max(0, catalog.maxRowID))
+                    return offset
+                }
+                let mounted = MountedCatalog(catalog: catalog, hash: hash, mountpoint: reference.path, inodeOffset: offset)
+                children[reference.path] = mounted
+                return .success(mounted)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private static func open(_ hash: ContentHash, provider: any ObjectProvider) throws(FileSystemError) -> Catalog {
+        let file = try provider.catalogFile(hash)
+        do {
+            return try Catalog(path: file, hash: hash)
+        } catch {
+            throw .io("catalog \(hash): \(error)")
+        }
+    }
+
+    /// Every attached catalog.
+    public var attached: [MountedCatalog] { root.allAttached() }
+}

@@ -1,0 +1,13 @@
+import CVMFSFormat
+
+/// Where the file system gets verified, inflated objects from: the local
+/// cache, filled from the network on a miss.
+public protocol ObjectProvider: Sendable {
+    /// Opens the inflated object read-only and pins it until `unpin`;
+    /// downloads and verifies it first if it is not cached.
+    func openPinned(_ hash: ContentHash, suffix: ObjectSuffix, compression: Compression, expectedSize: UInt64?) throws(FileSystemError) -> Int32
+    func unpin(_ hash: ContentHash)
+    /// The path of a cached, inflated catalog (downloaded if missing), pinned
+    /// for as long as it is mounted.
+    func catalogFile(_ hash: ContentHash) throws(FileSystemError) -> String
+}

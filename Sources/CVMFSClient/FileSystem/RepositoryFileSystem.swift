@@ -1,0 +1,262 @@
+import Glibc
+import Synchronization
+import CVMFSFormat
+
+/// The read-only file system of one mounted repository revision: answers the
+/// kernel's questions from the catalogs and serves content from the cache.
+public final class RepositoryFileSystem: FileSystemCore {
+    public let settings: FileSystemSettings
+    public let tree: CatalogTree
+    let provider: any ObjectProvider
+    let status: any MountStatus
+
+    /// Inodes the kernel holds, with their lookup counts.
+    let inodes = Mutex<[UInt64: InodeRecord]>([:])
+    /// Path hashes known not to exist in this revision (negative cache).
+    let misses = Mutex<Set<PathHash>>([])
+    let directories = Mutex<[UInt64: [ListingEntry]]>([:])
+    let files = Mutex<[UInt64: OpenFile]>([:])
+    let nextHandle = Atomic<UInt64>(1)
+
+    public var kernelCacheTimeout: Double { settings.kernelCacheTimeout }
+
+    public init(tree: CatalogTree, provider: any ObjectProvider, status: any MountStatus, settings: FileSystemSettings) throws(FileSystemError) {
+        self.tree = tree
+        self.provider = provider
+        self.status = status
+        self.settings = settings
+        let rootCatalog = tree.root.catalog
+        guard let rootEntry = try Self.catalogLookup(rootCatalog, PathHash(path: "")) else {
+            throw .io("root catalog \(rootCatalog.label) has no root entry")
+        }
+        let record = makeRecord(path: [], pathHash: PathHash(path: ""), parent: Self.rootInode, entry: rootEntry, catalog: tree.root, inode: Self.rootInode)
+        inodes.withLock { $0[Self.rootInode] = record }
+        inodes.withLock { $0[Self.rootInode]!.lookups = 2 }  // the root is never forgotten
+    }
+
+    // MARK: - Lookup and attributes
+
+    public func lookup(parent: UInt64, name: UnsafeRawBufferPointer) throws(FileSystemError) -> InodeAttributes {
+        guard let parentRecord = inodes.withLock({ $0[parent] }) else { throw .staleHandle }
+        guard parentRecord.attributes.isDirectory else { throw .notADirectory }
+        var path = parentRecord.path
+        path.reserveCapacity(path.count + 1 + name.count)
+        path.append(UInt8(ascii: "/"))
+        path.append(contentsOf: name)
+        let pathHash = path.withUnsafeBytes { PathHash(path: $0) }
+        if misses.withLock({ $0.contains(pathHash) }) { throw .notFound }
+        let catalog = try countingIOErrors { () throws(FileSystemError) in try tree.catalog(for: path, includeExact: false) }
+        guard let entry = try countingIOErrors({ () throws(FileSystemError) in try Self.catalogLookup(catalog.catalog, pathHash) }) else {
+            misses.withLock { _ = $0.insert(pathHash) }
+            throw .notFound
+        }
+        let inode = catalog.inode(of: entry)
+        let record = makeRecord(path: path, pathHash: pathHash, parent: parent, entry: entry, catalog: catalog, inode: inode)
+        return remember(record)
+    }
+
+    /// Adds one kernel reference to the record's inode, keeping an existing
+    /// record (and its count) if the kernel already holds the inode.
+    func remember(_ record: InodeRecord) -> InodeAttributes {
+        inodes.withLock { map in
+            if var existing = map[record.attributes.inode] {
+                existing.lookups += 1
+                map[record.attributes.inode] = existing
+                return existing.attributes
+            }
+            var fresh = record
+            fresh.lookups = 1
+            map[record.attributes.inode] = fresh
+            return fresh.attributes
+        }
+    }
+
+    public func forget(_ inode: UInt64, count: UInt64) {
+        guard inode != Self.rootInode else { return }
+        inodes.withLock { map in
+            guard var record = map[inode] else { return }
+            if record.lookups <= count {
+                map[inode] = nil
+            } else {
+                record.lookups -= count
+                map[inode] = record
+            }
+        }
+    }
+
+    public func getattr(_ inode: UInt64) throws(FileSystemError) -> InodeAttributes {
+        guard let record = inodes.withLock({ $0[inode] }) else { throw .staleHandle }
+        return record.attributes
+    }
+
+    public func readlink(_ inode: UInt64) throws(FileSystemError) -> [UInt8] {
+        guard let record = inodes.withLock({ $0[inode] }) else { throw .staleHandle }
+        guard record.attributes.isSymlink else { throw .notASymlink }
+        return record.symlinkTarget
+    }
+
+    func makeRecord(path: [UInt8], pathHash: PathHash, parent: UInt64, entry: DirectoryEntry, catalog: MountedCatalog, inode: UInt64) -> InodeRecord {
+        var target = [UInt8]()
+        if entry.isSymlink {
+            target = settings.expandSymlinks ? SymlinkExpander.expand(entry.symlinkBytes, lookup: settings.variable) : entry.symlinkBytes
+        }
+        var mode = entry.mode
+        if settings.worldReadable { mode |= entry.isDirectory ? 0o555 : 0o444 }
+        let isDevice = (mode & 0o170000) == 0o020000 || (mode & 0o170000) == 0o060000
+        let attributes = InodeAttributes(
+            inode: inode, mode: mode, linkCount: max(1, entry.linkCount),
+            uid: settings.claimedOwner?.uid ?? entry.uid, gid: settings.claimedOwner?.gid ?? entry.gid,
+            size: entry.isSymlink ? UInt64(target.count) : (isDevice ? 0 : entry.size),
+            rdev: isDevice ? entry.size : 0,
+            mtime: entry.mtime, mtimeNanoseconds: entry.mtimeNanoseconds ?? 0)
+        return InodeRecord(path: path, pathHash: pathHash, parent: parent, attributes: attributes, catalog: catalog, entry: entry, symlinkTarget: target, lookups: 0)
+    }
+
+    static func catalogLookup(_ catalog: Catalog, _ hash: PathHash) throws(FileSystemError) -> DirectoryEntry? {
+        do {
+            return try catalog.lookup(hash)
+        } catch {
+            throw .io("\(error)")
+        }
+    }
+
+    /// Runs `body`, counting an I/O error it throws for `user.nioerr`.
+    func countingIOErrors<R>(_ body: () throws(FileSystemError) -> R) throws(FileSystemError) -> R {
+        do {
+            return try body()
+        } catch {
+            if case .io = error { status.countIOError() }
+            throw error
+        }
+    }
+
+    // MARK: - Directories
+
+    public func openDirectory(_ inode: UInt64) throws(FileSystemError) -> UInt64 {
+        guard let record = inodes.withLock({ $0[inode] }) else { throw .staleHandle }
+        guard record.attributes.isDirectory else { throw .notADirectory }
+        let catalog = try countingIOErrors { () throws(FileSystemError) in try tree.catalog(for: record.path, includeExact: true) }
+        var listing = [ListingEntry]()
+        listing.reserveCapacity(Int(record.attributes.linkCount) + 16)
+        let dotRecord = record
+        var dotDot = record
+        if inode != Self.rootInode, let parentRecord = inodes.withLock({ $0[record.parent] }) {
+            dotDot = parentRecord
+        }
+        listing.append(ListingEntry(name: [UInt8(ascii: ".")], record: dotRecord))
+        listing.append(ListingEntry(name: [UInt8(ascii: "."), UInt8(ascii: ".")], record: dotDot))
+        do {
+            try catalog.catalog.forEachChild(of: record.pathHash) { entry in
+                var path = record.path
+                path.append(UInt8(ascii: "/"))
+                path.append(contentsOf: entry.nameBytes)
+                let childHash = path.withUnsafeBytes { PathHash(path: $0) }
+                let child = makeRecord(path: path, pathHash: childHash, parent: inode, entry: entry, catalog: catalog, inode: catalog.inode(of: entry))
+                listing.append(ListingEntry(name: entry.nameBytes, record: child))
+            }
+        } catch {
+            status.countIOError()
+            throw .io("listing \(String(decoding: record.path, as: UTF8.self)): \(error)")
+        }
+        let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
+        directories.withLock { $0[handle] = listing }
+        return handle
+    }
+
+    public func readDirectory(_ handle: UInt64, offset: UInt64, plus: Bool,
+                              _ body: (UnsafeRawBufferPointer, InodeAttributes, UInt64) -> Bool) throws(FileSystemError) {
+        guard let listing = directories.withLock({ $0[handle] }) else { throw .staleHandle }
+        var index = Int(offset)
+        while index < listing.count {
+            let item = listing[index]
+            // `.` and `..` are never looked up (libfuse passthrough_ll).
+            let counts = plus && index >= 2
+            let attributes = counts ? remember(item.record) : item.record.attributes
+            let fitted = item.name.withUnsafeBytes { body($0, attributes, UInt64(index + 1)) }
+            if !fitted {
+                if counts { forget(attributes.inode, count: 1) }
+                return
+            }
+            index += 1
+        }
+    }
+
+    public func releaseDirectory(_ handle: UInt64) {
+        directories.withLock { _ = $0.removeValue(forKey: handle) }
+    }
+
+    // MARK: - Files
+
+    public func open(_ inode: UInt64) throws(FileSystemError) -> OpenedFile {
+        guard let record = inodes.withLock({ $0[inode] }) else { throw .staleHandle }
+        if record.attributes.isDirectory { throw .isADirectory }
+        guard record.attributes.isRegular else { throw .io("not a regular file") }
+        let file = try countingIOErrors { () throws(FileSystemError) in try OpenFile(record: record, provider: provider) }
+        let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
+        files.withLock { $0[handle] = file }
+        return OpenedFile(handle: handle, keepCache: !record.entry.isDirectIO, directIO: record.entry.isDirectIO)
+    }
+
+    public func read(_ handle: UInt64, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FileSystemError) -> Int {
+        guard let file = files.withLock({ $0[handle] }) else { throw .staleHandle }
+        return try countingIOErrors { () throws(FileSystemError) in try file.read(offset: offset, into: buffer) }
+    }
+
+    public func release(_ handle: UInt64) {
+        let file = files.withLock { $0.removeValue(forKey: handle) }
+        file?.close()
+    }
+
+    // MARK: - Extended attributes
+
+    public func getxattr(_ inode: UInt64, name: UnsafeRawBufferPointer) throws(FileSystemError) -> [UInt8] {
+        guard let record = inodes.withLock({ $0[inode] }) else { throw .staleHandle }
+        let key = String(decoding: name, as: UTF8.self)
+        if key.hasPrefix("user."), let value = try magicAttribute(String(key.dropFirst(5)), of: record) {
+            return value
+        }
+        guard record.entry.hasXattrs else { throw .noAttribute }
+        let list = try countingIOErrors { () throws(FileSystemError) in try xattrs(of: record) }
+        guard let value = list?[key] else { throw .noAttribute }
+        return value
+    }
+
+    public func listxattr(_ inode: UInt64) throws(FileSystemError) -> [UInt8] {
+        guard let record = inodes.withLock({ $0[inode] }) else { throw .staleHandle }
+        var out = [UInt8]()
+        if record.entry.hasXattrs, let list = try countingIOErrors({ () throws(FileSystemError) in try xattrs(of: record) }) {
+            for key in list.keys {
+                out.append(contentsOf: key.utf8)
+                out.append(0)
+            }
+        }
+        let showMagic = settings.magicXattrVisibility == .always || (settings.magicXattrVisibility == .rootOnly && inode == Self.rootInode)
+        if showMagic {
+            for name in magicAttributeNames(for: record) {
+                out.append(contentsOf: "user.\(name)".utf8)
+                out.append(0)
+            }
+        }
+        return out
+    }
+
+    private func xattrs(of record: InodeRecord) throws(FileSystemError) -> XattrList? {
+        do {
+            return try record.catalog.catalog.xattrs(of: record.pathHash)
+        } catch {
+            throw .io("\(error)")
+        }
+    }
+
+    public func statfs() -> FileSystemStatistics {
+        let counters = tree.root.catalog.statistics
+        let files = UInt64(max(0, (counters.own + counters.subtree).entries))
+        let loaded = tree.attached.reduce(Int64(0)) { $0 + $1.catalog.statistics.own.entries }
+        let free = files > UInt64(max(0, loaded)) ? files - UInt64(max(0, loaded)) : 0
+        guard let cache = status.cacheStatistics() else {
+            return FileSystemStatistics(blockSize: 512, blocks: 0, freeBlocks: 0, files: 0, freeFiles: 0)
+        }
+        let used = min(cache.used, cache.limit)
+        return FileSystemStatistics(blockSize: 512, blocks: cache.limit / 512, freeBlocks: (cache.limit - used) / 512, files: files, freeFiles: free)
+    }
+}

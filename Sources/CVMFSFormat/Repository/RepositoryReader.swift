@@ -1,0 +1,132 @@
+import Glibc
+
+/// Reads a repository from a `RepositorySource` without mounting it: verifies
+/// the signature chain first, then reads catalogs and objects, checking every
+/// object's hash while it streams in.
+///
+/// Catalogs are inflated into a private temporary folder, removed when the
+/// reader goes away.
+public final class RepositoryReader {
+    public let source: any RepositorySource
+    public let manifest: Manifest
+    public let fqrn: String
+    private let scratch: String
+    private var catalogs: [ContentHash: Catalog] = [:]
+
+    /// Verifies the chain (manifest-and-signatures.md §5) with `publicKeys`.
+    /// Without `fqrn`, the manifest's own `N` is used; the whitelist must
+    /// still name the same repository.
+    public init(source: any RepositorySource, publicKeys: [RSAPublicKey], fqrn: String? = nil, now: Int64? = nil) throws(RepositoryError) {
+        self.source = source
+        let manifestBytes = try source.read(".cvmfspublished")
+        let name: String
+        if let fqrn {
+            name = fqrn
+        } else {
+            do {
+                let letter = try Letter(parsing: manifestBytes, document: .manifest)
+                name = try Manifest(parsing: letter.payload).fqrn ?? ""
+            } catch {
+                throw .signature(error)
+            }
+        }
+        let verifier = ManifestVerifier(masterKeys: publicKeys, fqrn: name)
+        let unverified: Manifest
+        do { unverified = try verifier.checkManifest(manifestBytes) } catch { throw .signature(error) }
+        guard let certificateHash = unverified.certificate else {
+            throw .signature(.manifestIncomplete(missingKey: "X"))
+        }
+        let certificate = try Self.readObject(source, certificateHash, suffix: .certificate, compression: .zlib)
+        let whitelist = try source.read(".cvmfswhitelist")
+        do {
+            manifest = try verifier.verify(manifest: manifestBytes, whitelist: whitelist, certificate: certificate, now: now ?? Int64(time(nil)))
+        } catch {
+            throw .signature(error)
+        }
+        self.fqrn = name
+        var template = Array("/tmp/cvmfs-swift-reader-XXXXXX".utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw .local(path: "/tmp", reason: "cannot create a temporary folder: \(String(cString: strerror(errno)))")
+        }
+        scratch = String(cString: template)
+    }
+
+    deinit {
+        catalogs.removeAll()
+        if let dir = opendir(scratch) {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if name != "." && name != ".." { unlink(scratch + "/" + name) }
+            }
+            closedir(dir)
+        }
+        rmdir(scratch)
+    }
+
+    /// Fetches an object whole, verified and inflated.
+    static func readObject(_ source: any RepositorySource, _ hash: ContentHash, suffix: ObjectSuffix, compression: Compression, expectedSize: UInt64? = nil) throws(RepositoryError) -> [UInt8] {
+        let path = hash.objectPath(suffix: suffix)
+        var decoder = ObjectDecoder(expected: hash, compression: compression)
+        var out = [UInt8]()
+        try source.read(path) { (chunk: UnsafeRawBufferPointer) throws(ObjectError) in
+            try decoder.consume(chunk) { out.append(contentsOf: $0) }
+        }
+        do {
+            try decoder.finish(expectedSize: expectedSize.map { Int64($0) })
+        } catch {
+            throw .object(path: path, error)
+        }
+        return out
+    }
+
+    /// Streams a verified, inflated object to `body`.
+    public func streamObject(_ hash: ContentHash, suffix: ObjectSuffix, compression: Compression, expectedSize: UInt64?, into body: (UnsafeRawBufferPointer) throws(ObjectError) -> Void) throws(RepositoryError) {
+        let path = hash.objectPath(suffix: suffix)
+        var decoder = ObjectDecoder(expected: hash, compression: compression)
+        try source.read(path) { (chunk: UnsafeRawBufferPointer) throws(ObjectError) in
+            try decoder.consume(chunk, into: body)
+        }
+        do {
+            try decoder.finish(expectedSize: expectedSize.map { Int64($0) })
+        } catch {
+            throw .object(path: path, error)
+        }
+    }
+
+    /// The catalog with this hash, downloaded, verified and inflated once.
+    public func catalog(_ hash: ContentHash) throws(RepositoryError) -> Catalog {
+        if let open = catalogs[hash] { return open }
+        let file = scratch + "/" + hash.description + ".sqlite"
+        let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw .local(path: file, reason: String(cString: strerror(errno))) }
+        do {
+            try streamObject(hash, suffix: .catalog, compression: .zlib, expectedSize: nil) { (bytes: UnsafeRawBufferPointer) throws(ObjectError) in
+                var offset = 0
+                while offset < bytes.count {
+                    let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw .sinkFailed(object: hash, reason: "cannot write \(file): \(String(cString: strerror(errno)))")
+                    }
+                    offset += n
+                }
+            }
+        } catch {
+            close(fd)
+            unlink(file)
+            throw error
+        }
+        close(fd)
+        do {
+            let catalog = try Catalog(path: file, hash: hash)
+            catalogs[hash] = catalog
+            return catalog
+        } catch {
+            throw .catalog(error)
+        }
+    }
+
+    public var rootCatalog: Catalog {
+        get throws(RepositoryError) { try catalog(manifest.rootCatalog) }
+    }
+}

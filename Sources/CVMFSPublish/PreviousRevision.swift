@@ -1,0 +1,100 @@
+import Glibc
+import CVMFSFormat
+
+/// The revision already in the output folder, if any: its number, root
+/// catalog, and every catalog by mount point so unchanged ones can be kept.
+struct PreviousRevision {
+    struct CatalogInfo {
+        var hash: ContentHash
+        var size: UInt64
+        var contentDigest: String?
+        var statistics: CatalogStatistics
+    }
+
+    var revision: UInt64
+    var rootCatalog: ContentHash
+    var timestamp: UInt64
+    var catalogs: [String: CatalogInfo]
+
+    /// Reads `.cvmfspublished` in `output`, checks it is this repository's
+    /// and signed by its certificate, and indexes its catalogs. `nil` when
+    /// the folder holds no repository yet.
+    static func load(output: String, fqrn: String, keys: RepositoryKeys) throws(PublishError) -> PreviousRevision? {
+        let source = FolderSource(root: output)
+        guard access(output + "/.cvmfspublished", F_OK) == 0 else { return nil }
+        let manifest: Manifest
+        do {
+            let bytes = try source.read(".cvmfspublished")
+            let letter = try Letter(parsing: bytes, document: .manifest)
+            manifest = try Manifest(parsing: letter.payload)
+            guard manifest.fqrn == fqrn else {
+                throw PublishError.existingRepository(path: output, reason: "it holds repository \(manifest.fqrn ?? "?"), not \(fqrn)")
+            }
+            guard try keys.certificate.publicKey().verifySHA1(signature: letter.signature, message: letter.hashLine) else {
+                throw PublishError.existingRepository(path: output, reason: "its manifest is not signed by the certificate in the key directory")
+            }
+        } catch let error as PublishError {
+            throw error
+        } catch {
+            throw .existingRepository(path: output, reason: "\(error)")
+        }
+        var previous = PreviousRevision(revision: manifest.revision, rootCatalog: manifest.rootCatalog, timestamp: manifest.timestamp ?? 0, catalogs: [:])
+        let scratch = try ScratchFolder(parent: output + "/data/txn")
+        var pending = [(path: "", hash: manifest.rootCatalog, size: manifest.catalogSize)]
+        while let next = pending.popLast() {
+            let catalog = try scratch.openCatalog(next.hash, from: source)
+            previous.catalogs[next.path] = CatalogInfo(
+                hash: next.hash, size: next.size, contentDigest: catalog.property(CatalogEmitter.contentDigestProperty),
+                statistics: catalog.statistics)
+            for reference in catalog.nestedCatalogs() where !reference.isBindMountpoint {
+                guard let hash = reference.hash else { continue }
+                pending.append((reference.path, hash, reference.size))
+            }
+        }
+        return previous
+    }
+}
+
+/// A private temporary folder for inflated catalogs, removed on deinit.
+final class ScratchFolder {
+    let path: String
+
+    init(parent: String) throws(PublishError) {
+        var template = Array((parent + "/scratchXXXXXX").utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw .output(path: parent, reason: "cannot create a temporary folder: \(errnoText())")
+        }
+        path = String(cString: template)
+    }
+
+    deinit {
+        if let dir = opendir(path) {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if name != "." && name != ".." { unlink(path + "/" + name) }
+            }
+            closedir(dir)
+        }
+        rmdir(path)
+    }
+
+    /// Inflates and verifies a catalog object into this folder and opens it.
+    func openCatalog(_ hash: ContentHash, from source: FolderSource) throws(PublishError) -> Catalog {
+        let objectPath = hash.objectPath(suffix: .catalog)
+        do {
+            let stored = try source.read(objectPath)
+            let plain = try ObjectDecoder.decode(stored, expected: hash, compression: .zlib)
+            let file = path + "/" + hash.description
+            let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            guard fd >= 0 else { throw PublishError.output(path: file, reason: errnoText()) }
+            let written = plain.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            guard written == plain.count else { throw PublishError.output(path: file, reason: "short write") }
+            return try Catalog(path: file, hash: hash)
+        } catch let error as PublishError {
+            throw error
+        } catch {
+            throw .existingRepository(path: source.root, reason: "catalog \(objectPath): \(error)")
+        }
+    }
+}
