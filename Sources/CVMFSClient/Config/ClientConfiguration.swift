@@ -6,11 +6,6 @@ import Foundation
 /// `default.conf` supplies the package defaults. Errors name the key and the file that set it.
 /// Parameters the client does not use stay in `allParameters` (see `unknownParameterNames`).
 public struct ClientConfiguration: Sendable {
-    /// Which magic extended attributes `listxattr` shows.
-    public enum MagicXattrVisibility: String, Sendable {
-        case always, never, rootOnly = "rootonly"
-    }
-
     public let repository: RepositoryName
     public var fqrn: String { repository.fqrn }
 

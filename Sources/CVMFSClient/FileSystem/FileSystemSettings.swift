@@ -16,6 +16,7 @@ public struct FileSystemSettings: Sendable {
     public init() {}
 }
 
+/// Which magic extended attributes `listxattr` shows.
 public enum MagicXattrVisibility: String, Sendable {
     case rootOnly = "rootonly"
     case always

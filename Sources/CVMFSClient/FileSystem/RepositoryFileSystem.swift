@@ -202,6 +202,9 @@ public final class RepositoryFileSystem: FileSystemCore {
         return try countingIOErrors { () throws(FileSystemError) in try file.read(offset: offset, into: buffer) }
     }
 
+    /// Files currently open (`user.usedfd`).
+    public var openFileCount: Int { files.withLock { $0.count } }
+
     public func release(_ handle: UInt64) {
         let file = files.withLock { $0.removeValue(forKey: handle) }
         file?.close()

@@ -1,0 +1,64 @@
+import CVMFSFormat
+
+/// Serves objects from the local cache, downloading and verifying them on a
+/// miss: the glue between the file system, the cache and the downloader.
+public final class CachedObjectProvider: ObjectProvider {
+    public let cache: ObjectCache
+    public let downloader: Downloader
+
+    public init(cache: ObjectCache, downloader: Downloader) {
+        self.cache = cache
+        self.downloader = downloader
+    }
+
+    public func openPinned(_ hash: ContentHash, suffix: ObjectSuffix, compression: Compression, expectedSize: UInt64?) throws(FileSystemError) -> Int32 {
+        try fetch(hash, suffix: suffix, compression: compression, expectedSize: expectedSize.map { Int64($0) }, kind: suffix == .partial ? .chunk : .regular).rawValue
+    }
+
+    public func unpin(_ hash: ContentHash) {
+        cache.unpin(hash)
+    }
+
+    public func catalogFile(_ hash: ContentHash) throws(FileSystemError) -> String {
+        let fd = try fetch(hash, suffix: .catalog, compression: .zlib, expectedSize: nil, kind: .catalog)
+        fd.close()
+        return cache.directory.objectPath(hash)
+    }
+
+    /// Fetches and pins; the caller closes the descriptor and unpins.
+    func fetch(_ hash: ContentHash, suffix: ObjectSuffix, compression: Compression, expectedSize: Int64?, kind: CacheObjectKind) throws(FileSystemError) -> FileDescriptor {
+        let path = hash.objectPath(suffix: suffix)
+        do {
+            return try cache.fetch(hash: hash, compression: compression, expectedSize: expectedSize, kind: kind, pin: true) { sink in
+                _ = try downloader.fetch(path, into: sink)
+            }
+        } catch {
+            if error.isNoSpace { throw .noSpace }
+            throw .io("object \(path): \(error)")
+        }
+    }
+
+    /// The certificate object, inflated (cached like any object).
+    func readSmallObject(_ hash: ContentHash, suffix: ObjectSuffix) throws(FileSystemError) -> [UInt8] {
+        let fd = try fetch(hash, suffix: suffix, compression: .zlib, expectedSize: nil, kind: .regular)
+        defer {
+            fd.close()
+            cache.unpin(hash)
+        }
+        var out = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var offset: Int64 = 0
+        while true {
+            let n: Int
+            do {
+                n = try buffer.withUnsafeMutableBytes { raw throws(CacheSyscall.Errno) in try fd.read(into: raw, at: offset) }
+            } catch {
+                throw .io("reading cached object \(hash): \(error)")
+            }
+            if n <= 0 { break }
+            out.append(contentsOf: buffer[0..<n])
+            offset += Int64(n)
+        }
+        return out
+    }
+}

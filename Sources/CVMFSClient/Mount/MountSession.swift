@@ -1,0 +1,177 @@
+import Glibc
+import Synchronization
+import CVMFSFormat
+
+/// One mounted repository: configuration, downloader, cache, the verified
+/// manifest and the file system serving it.
+public final class MountSession: MountStatus {
+    public let configuration: ClientConfiguration
+    public let downloader: Downloader
+    public let cache: ObjectCache
+    public let provider: CachedObjectProvider
+    public let manifest: Manifest
+    private let currentFileSystem = Mutex<RepositoryFileSystem?>(nil)
+    /// The file system of the mounted revision.
+    public var fileSystem: RepositoryFileSystem { currentFileSystem.withLock { $0! } }
+    private let mountedAt = monotonicNow()
+    private let ioErrors = Atomic<Int>(0)
+
+    /// The client's version, as `user.version` and the User-Agent show it.
+    public static let version = "2.12.0.0"
+
+    /// Verifies the repository (signature chain, then the root catalog) and
+    /// prepares the file system; no FUSE yet.
+    public init(configuration: ClientConfiguration, settings fileSystemSettings: FileSystemSettings? = nil) throws(MountError) {
+        self.configuration = configuration
+        let keys: [RSAPublicKey]
+        do {
+            keys = try ManifestVerifier.loadPublicKeys(paths: configuration.publicKeyPaths)
+        } catch {
+            throw .signature("\(error)")
+        }
+        if keys.isEmpty { throw .signature("no public keys configured (CVMFS_PUBLIC_KEY or CVMFS_KEYS_DIR)") }
+        do {
+            downloader = try Downloader(settings: Self.downloadSettings(configuration))
+        } catch {
+            throw .configuration("\(error)")
+        }
+        do {
+            let limit = configuration.isQuotaManaged ? Int64(configuration.quotaLimitMB) << 20 : -1
+            cache = try ObjectCache(path: configuration.cacheDirectory, limit: limit)
+        } catch {
+            throw .cache("\(configuration.cacheDirectory): \(error)")
+        }
+        provider = CachedObjectProvider(cache: cache, downloader: downloader)
+        let fqrn = configuration.fqrn
+        let breadcrumb = try? cache.directory.readBreadcrumb(fqrn: fqrn)
+        let verifier = ManifestVerifier(masterKeys: keys, fqrn: fqrn)
+        let manifestBytes: [UInt8]
+        let whitelistBytes: [UInt8]
+        do {
+            manifestBytes = try downloader.fetchToMemory(".cvmfspublished", limit: 1 << 20)
+            whitelistBytes = try downloader.fetchToMemory(".cvmfswhitelist", limit: 1 << 20)
+        } catch {
+            throw .download("\(fqrn): \(error)")
+        }
+        do {
+            let unverified = try verifier.checkManifest(manifestBytes, minimumTimestamp: UInt64(max(0, breadcrumb?.timestamp ?? 0)))
+            guard let certificateHash = unverified.certificate else { throw SignatureError.manifestIncomplete(missingKey: "X") }
+            let certificate: [UInt8]
+            do {
+                certificate = try provider.readSmallObject(certificateHash, suffix: .certificate)
+            } catch {
+                throw MountError.download("certificate of \(fqrn): \(error)")
+            }
+            manifest = try verifier.verify(manifest: manifestBytes, whitelist: whitelistBytes, certificate: certificate,
+                                           now: Int64(time(nil)), minimumTimestamp: UInt64(max(0, breadcrumb?.timestamp ?? 0)))
+        } catch let error as MountError {
+            throw error
+        } catch {
+            throw .signature("\(fqrn): \(error)")
+        }
+        let tree: CatalogTree
+        do {
+            tree = try CatalogTree(rootHash: manifest.rootCatalog, provider: provider, generation: 0)
+        } catch {
+            throw .catalog("\(fqrn): root catalog \(manifest.rootCatalog): \(error)")
+        }
+        try? cache.directory.writeBreadcrumb(
+            CacheBreadcrumb(catalogHash: manifest.rootCatalog, timestamp: Int64(manifest.timestamp ?? 0), revision: manifest.revision), fqrn: fqrn)
+        var settings = fileSystemSettings ?? Self.fileSystemSettings(configuration)
+        if fileSystemSettings == nil { settings.variable = VariantEnvironment(configuration: configuration).lookup }
+        do {
+            let fileSystem = try RepositoryFileSystem(tree: tree, provider: provider, status: self, settings: settings)
+            currentFileSystem.withLock { $0 = fileSystem }
+        } catch {
+            throw .catalog("\(fqrn): \(error)")
+        }
+    }
+
+    static func downloadSettings(_ c: ClientConfiguration) -> DownloadSettings {
+        DownloadSettings(
+            hosts: c.serverURLs, proxies: c.httpProxy, fallbackProxies: c.fallbackProxy ?? "",
+            timeoutSeconds: c.timeout, timeoutDirectSeconds: c.timeoutDirect, lowSpeedLimit: c.lowSpeedLimit,
+            maxRetries: c.maxRetries, backoffInit: .seconds(c.backoffInitSeconds), backoffMax: .seconds(c.backoffMaxSeconds),
+            proxyResetAfter: .seconds(c.proxyResetAfter), hostResetAfter: .seconds(c.hostResetAfter),
+            followRedirects: c.followRedirects, userAgent: "cvmfs Fuse \(version)")
+    }
+
+    static func fileSystemSettings(_ c: ClientConfiguration) -> FileSystemSettings {
+        var settings = FileSystemSettings()
+        settings.kernelCacheTimeout = Double(max(0, c.kcacheTimeout))
+        if c.claimOwnership { settings.claimedOwner = (getuid(), getgid()) }
+        settings.worldReadable = c.worldReadable
+        settings.expandSymlinks = !c.serverCacheMode
+        settings.magicXattrVisibility = c.magicXattrsVisibility
+        return settings
+    }
+
+    // MARK: - MountStatus
+
+    public func countIOError() {
+        ioErrors.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    public var ioErrorCount: Int { ioErrors.load(ordering: .relaxed) }
+
+    public let magicAttributeNames = [
+        "fqrn", "revision", "root_hash", "expires", "host", "host_list", "proxy", "timeout", "timeout_direct",
+        "ndownload", "rx", "speed", "nioerr", "usedfd", "pid", "uptime", "version", "maxfd",
+    ]
+
+    public func magicAttribute(_ name: String) -> [UInt8]? {
+        let text: String
+        let stats = downloader.statistics
+        switch name {
+        case "fqrn": text = configuration.fqrn
+        case "revision": text = String(manifest.revision)
+        case "root_hash": text = manifest.rootCatalog.description
+        case "expires":
+            if !configuration.autoUpdate || configuration.rootHash != nil || configuration.repositoryTag != nil {
+                text = "never (fixed root catalog)"
+            } else {
+                let ttl = Double(effectiveTTL)
+                let elapsed = monotonicNow() - mountedAt
+                text = String(max(0, Int((ttl - elapsed) / 60)))
+            }
+        case "host": text = downloader.currentHost
+        case "host_list": text = downloader.settings.hosts.joined(separator: ";")
+        case "proxy": text = downloader.currentProxy.description
+        case "timeout": text = String(configuration.timeout)
+        case "timeout_direct": text = String(configuration.timeoutDirect)
+        case "ndownload": text = String(stats.downloads)
+        case "rx": text = String(stats.bytes / 1024)
+        case "speed": text = stats.downloads == 0 ? "n/a" : String(Int(stats.kibPerSecond))
+        case "nioerr": text = String(ioErrorCount)
+        case "usedfd": text = String(fileSystem.openFileCount)
+        case "maxfd":
+            var limit = rlimit()
+            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            text = String(limit.rlim_cur)
+        case "pid": text = String(getpid())
+        case "uptime": text = String(Int((monotonicNow() - mountedAt) / 60))
+        case "version": text = Self.version
+        default: return nil
+        }
+        return Array(text.utf8)
+    }
+
+    /// The root catalog's TTL, capped by `CVMFS_MAX_TTL` (client-behaviour.md §7).
+    public var effectiveTTL: UInt64 {
+        let ttl = currentFileSystem.withLock { $0?.tree.root.catalog.ttl } ?? 240
+        if configuration.maxTTLMinutes > 0 { return min(ttl, UInt64(configuration.maxTTLMinutes) * 60) }
+        return ttl
+    }
+
+    public func cacheStatistics() -> (limit: UInt64, used: UInt64)? {
+        let usage = cache.usage()
+        guard usage.limit >= 0 else { return nil }
+        return (UInt64(usage.limit), UInt64(max(0, usage.used)))
+    }
+}
+
+func monotonicNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
