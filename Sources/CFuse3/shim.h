@@ -13,6 +13,7 @@ static inline struct fuse_args cvmfs_fuse_args_init(int argc, char **argv) {
 
 #include <signal.h>
 #include <string.h>
+#include <sys/xattr.h>  // getxattr/listxattr, for tests that check the xattr replies
 
 // fuse_file_info's cache flags are bitfields; set them in C so the layout is
 // the compiler's business, not ours.
