@@ -40,6 +40,7 @@ let package = Package(
         .testTarget(name: "CVMFSFormatTests", dependencies: ["CVMFSFormat", "CVMFSPublish"]),
         .testTarget(name: "CVMFSPublishTests", dependencies: ["CVMFSPublish", "CVMFSFormat"]),
         .testTarget(name: "CVMFSClientTests", dependencies: ["CVMFSClient", "CVMFSFormat", "CVMFSPublish"]),
+        .testTarget(name: "CVMFSFuseTests", dependencies: ["CVMFSFuse", "CVMFSClient"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,3 +10,28 @@ static inline struct fuse_args cvmfs_fuse_args_init(int argc, char **argv) {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
     return args;
 }
+
+#include <signal.h>
+#include <string.h>
+#include <sys/xattr.h>  // getxattr/listxattr, for tests that check the xattr replies
+
+// fuse_file_info's cache flags are bitfields; set them in C so the layout is
+// the compiler's business, not ours.
+static inline void cvmfs_fuse_fi_set_cache(struct fuse_file_info *fi, int keep_cache, int direct_io) {
+    fi->keep_cache = keep_cache ? 1 : 0;
+    fi->direct_io = direct_io ? 1 : 0;
+}
+
+static inline void cvmfs_fuse_wakeup_handler(int sig) { (void)sig; }
+
+// Installs a do-nothing handler without SA_RESTART on `sig`, so that
+// pthread_kill(loop_thread, sig) makes the sem_wait in fuse_session_loop_mt
+// fail with EINTR and the loop re-checks fuse_session_exited().
+static inline int cvmfs_fuse_install_wakeup_handler(int sig) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = cvmfs_fuse_wakeup_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    return sigaction(sig, &sa, NULL);
+}

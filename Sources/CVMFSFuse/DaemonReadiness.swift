@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// The daemonized child's line to its waiting parent (see `FuseDaemon`).
+/// Reports once; later calls do nothing.
+public final class DaemonReadiness: Sendable {
+    static let okByte: UInt8 = 0
+    static let failedByte: UInt8 = 1
+
+    /// The pipe's write end; -1 once reported.
+    private let writeEnd: Mutex<Int32>
+
+    init(writeEnd: Int32) {
+        self.writeEnd = Mutex(writeEnd)
+    }
+
+    /// The mount is live: the parent exits 0, and stdout/stderr go to
+    /// /dev/null (the terminal may go away). Pass as `FuseMount.run(onMounted:)`.
+    public func mounted() {
+        report([Self.okByte])
+        let null = open("/dev/null", O_RDWR)
+        if null >= 0 {
+            dup2(null, STDOUT_FILENO)
+            dup2(null, STDERR_FILENO)
+            if null > STDERR_FILENO { close(null) }
+        }
+    }
+
+    /// Mounting failed: the parent prints `message` and exits 1.
+    public func failed(_ message: String) {
+        report([Self.failedByte] + Array(message.utf8))
+    }
+
+    private func report(_ bytes: [UInt8]) {
+        writeEnd.withLock { fd in
+            guard fd >= 0 else { return }
+            bytes.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    if n < 0 { if errno == EINTR { continue } else { break } }
+                    offset += n
+                }
+            }
+            close(fd)
+            fd = -1
+        }
+    }
+}

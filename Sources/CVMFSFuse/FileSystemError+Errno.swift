@@ -1,0 +1,24 @@
+import CVMFSClient
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension FileSystemError {
+    /// The errno the kernel sees for this failure (client-behaviour.md §9).
+    /// This is the only place where core errors become errno values.
+    public var errno: Int32 {
+        switch self {
+        case .notFound: return ENOENT
+        case .io: return EIO
+        case .notADirectory: return ENOTDIR
+        case .isADirectory: return EISDIR
+        case .notASymlink: return EINVAL
+        case .noAttribute: return ENODATA
+        case .noSpace: return ENOSPC
+        case .tooManyOpenFiles: return EMFILE
+        case .permissionDenied: return EACCES
+        case .staleHandle: return ESTALE
+        case .readOnly: return EROFS
+        }
+    }
+}

@@ -1,0 +1,294 @@
+import CFuse3
+import CVMFSClient
+@testable import CVMFSFuse
+import Foundation
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real FUSE mount of an `InMemoryCore` in a temporary directory, served on
+/// a background thread. `unmount()` is always called (from a `defer` in each
+/// test) and leaves no mount behind even when expectations failed.
+final class TestMount: Sendable {
+    let core = InMemoryCore()
+    let mount: FuseMount
+    let directory: String
+    private let finished = DispatchSemaphore(value: 0)
+    private let outcome = LoopOutcome()
+
+    init() throws {
+        var template = Array("/tmp/cvmfs-fuse-test-XXXXXX".utf8CString)
+        guard let path = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw POSIXError(.init(rawValue: errno) ?? .EIO)
+        }
+        directory = String(cString: path)
+        var options = FuseMountOptions()
+        options.subtype = "cvmfs-test"
+        // The test process keeps its own SIGINT/SIGTERM behaviour.
+        options.installSignalHandlers = false
+        mount = FuseMount(core: core, mountPoint: directory, options: options)
+
+        let mounted = DispatchSemaphore(value: 0)
+        let thread = Thread { [mount, outcome, finished] in
+            let result = Result { () throws(FuseMountError) in try mount.run(onMounted: { mounted.signal() }) }
+            outcome.value.withLock { $0 = result }
+            mounted.signal()
+            finished.signal()
+        }
+        thread.start()
+        mounted.wait()
+        if case .failure(let error)? = outcome.value.withLock({ $0 }) { throw error }
+    }
+
+    func path(_ name: String) -> String { directory + "/" + name }
+
+    var isMounted: Bool { Self.mountedPaths().contains(directory) }
+
+    static func mountedPaths() -> [String] {
+        guard let text = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").map { String($0.split(separator: " ")[1]) }
+    }
+
+    static func mountLine(for path: String) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first { $0.split(separator: " ")[1] == path }.map(String.init)
+    }
+
+    /// Waits for `run` to return; nil on timeout.
+    func waitForLoop(seconds: Double = 10) -> Result<Int32, FuseMountError>? {
+        guard finished.wait(timeout: .now() + seconds) == .success else { return nil }
+        finished.signal()
+        return outcome.value.withLock { $0 }
+    }
+
+    /// Unmounts through the kernel (the loop sees the connection end), falls
+    /// back to a lazy unmount and `requestExit`, then removes the directory.
+    func unmount() {
+        if isMounted && umount2(directory, 0) != 0 {
+            _ = umount2(directory, Int32(MNT_DETACH))
+        }
+        if waitForLoop(seconds: 10) == nil {
+            mount.requestExit()
+            _ = waitForLoop(seconds: 10)
+        }
+        rmdir(directory)
+    }
+
+    /// Asks the kernel to drop unused dentries and inodes, which makes it send
+    /// FORGET for them while we still serve; then waits until the core's
+    /// lookup counts are back to zero. False if not root or counts stay up.
+    func dropKernelCachesAndWaitForForgets() -> Bool {
+        let fd = Glibc.open("/proc/sys/vm/drop_caches", O_WRONLY)
+        guard fd >= 0 else { return false }
+        _ = Glibc.write(fd, "2\n", 2)
+        close(fd)
+        for _ in 0..<100 {
+            if core.outstandingLookups.isEmpty { return true }
+            usleep(50_000)
+        }
+        return core.outstandingLookups.isEmpty
+    }
+}
+
+/// What `FuseMount.run` returned, set once by the loop thread.
+final class LoopOutcome: Sendable {
+    let value = Mutex<Result<Int32, FuseMountError>?>(nil)
+}
+
+private func errnoOf(_ body: () -> Int) -> Int32 {
+    errno = 0
+    return body() < 0 ? errno : 0
+}
+
+private func readAll(_ path: String) -> (bytes: [UInt8], errno: Int32) {
+    let fd = Glibc.open(path, O_RDONLY)
+    guard fd >= 0 else { return ([], errno) }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { return (bytes, errno) }
+        if n == 0 { return (bytes, 0) }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+}
+
+private func listDirectory(_ path: String) -> [String]? {
+    guard let dir = opendir(path) else { return nil }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafePointer(to: &entry.pointee.d_name) {
+            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+        }
+        names.append(name)
+    }
+    return names
+}
+
+@Suite("FuseMount serving an in-memory core", .serialized)
+struct MountedFileSystemTests {
+    @Test("a real mount answers readdir, stat, read, readlink, xattrs and errors, and balances lookup counts")
+    func mountedFileSystem() throws {
+        let mounted = try TestMount()
+        defer {
+            mounted.unmount()
+            #expect(!TestMount.mountedPaths().contains(mounted.directory), "no mount left behind")
+        }
+
+        // /proc/mounts: fsname cvmfs2, type fuse.<subtype>, read-only.
+        let line = try #require(TestMount.mountLine(for: mounted.directory))
+        let fields = line.split(separator: " ")
+        #expect(fields[0] == "cvmfs2")
+        #expect(fields[2] == "fuse.cvmfs-test")
+        #expect(fields[3].split(separator: ",").contains("ro"))
+
+        // A directory of 2000 entries, plus . and .. (readdirplus, several buffers).
+        let names = try #require(listDirectory(mounted.path("big")))
+        #expect(names.count == InMemoryCore.bigCount + 2)
+        #expect(Set(names).count == names.count, "no entry handed out twice")
+        #expect(names.contains("."))
+        #expect(names.contains(".."))
+        #expect(names.contains("f1999"))
+        // Stat every entry, as `ls -l` would.
+        var sizesMatch = true
+        for index in stride(from: 0, to: InMemoryCore.bigCount, by: 97) {
+            var st = stat()
+            if stat(mounted.path("big/" + InMemoryCore.bigName(index)), &st) != 0 || st.st_size != 1000 + index {
+                sizesMatch = false
+            }
+        }
+        #expect(sizesMatch)
+        // No `..` on the repository root (client-behaviour.md §8).
+        #expect(listDirectory(mounted.path("")).map(Set.init) == [".", "big", "file.txt", "link", "broken"])
+
+        // stat of a regular file: size, mode, times with nanoseconds, blocks.
+        var st = stat()
+        #expect(stat(mounted.path("file.txt"), &st) == 0)
+        #expect(st.st_size == InMemoryCore.fileBytes.count)
+        #expect(st.st_mode == 0o100644)
+        #expect(st.st_ino == 3)
+        #expect(st.st_mtim.tv_sec == Int(InMemoryCore.mtime))
+        #expect(st.st_mtim.tv_nsec == Int(InMemoryCore.mtimeNanoseconds))
+        #expect(st.st_ctim.tv_sec == Int(InMemoryCore.mtime))
+        #expect(st.st_blocks == 1 + InMemoryCore.fileBytes.count / 512)
+
+        // Content, also from several threads at once (multi-threaded loop).
+        let whole = readAll(mounted.path("file.txt"))
+        #expect(whole.errno == 0)
+        #expect(whole.bytes == InMemoryCore.fileBytes)
+        let mismatches = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            if readAll(mounted.path("file.txt")).bytes != InMemoryCore.fileBytes { mismatches.withLock { $0 += 1 } }
+        }
+        #expect(mismatches.withLock { $0 } == 0)
+
+        // Symlink.
+        var target = [CChar](repeating: 0, count: 256)
+        let length = readlink(mounted.path("link"), &target, target.count)
+        #expect(length == InMemoryCore.linkTarget.count)
+        #expect(target[0..<max(length, 0)].map { UInt8(bitPattern: $0) } == InMemoryCore.linkTarget)
+        #expect(errnoOf { readlink(mounted.path("file.txt"), &target, target.count) } == EINVAL)
+
+        // Extended attributes: size query, value, ERANGE, ENODATA, list.
+        var value = [UInt8](repeating: 0, count: 64)
+        #expect(getxattr(mounted.path("file.txt"), "user.test", nil, 0) == InMemoryCore.xattrValue.count)
+        let got = getxattr(mounted.path("file.txt"), "user.test", &value, value.count)
+        #expect(got == InMemoryCore.xattrValue.count)
+        #expect(Array(value[0..<max(got, 0)]) == InMemoryCore.xattrValue)
+        #expect(errnoOf { getxattr(mounted.path("file.txt"), "user.test", &value, 3) } == ERANGE)
+        #expect(errnoOf { getxattr(mounted.path("file.txt"), "user.missing", &value, value.count) } == ENODATA)
+        let listSize = listxattr(mounted.path("file.txt"), nil, 0)
+        #expect(listSize == "user.test\0user.other\0".utf8.count)
+        var list = [CChar](repeating: 0, count: 64)
+        #expect(errnoOf { listxattr(mounted.path("file.txt"), &list, 4) } == ERANGE)
+
+        // Writes: EROFS from the read-only mount.
+        #expect(errnoOf { Int(Glibc.open(mounted.path("file.txt"), O_WRONLY)) } == EROFS)
+        #expect(errnoOf { Int(Glibc.open(mounted.path("file.txt"), O_RDWR)) } == EROFS)
+        #expect(errnoOf { Int(mkdir(mounted.path("newdir"), 0o755)) } == EROFS)
+
+        // A failing read is EIO, and the rest of the file system keeps working.
+        #expect(readAll(mounted.path("broken")).errno == EIO)
+        #expect(readAll(mounted.path("file.txt")).bytes == InMemoryCore.fileBytes)
+
+        // A missing name is ENOENT, and the kernel caches the miss (ino 0 entry).
+        #expect(errnoOf { Int(stat(mounted.path("missing"), &st)) } == ENOENT)
+        let missesAfterFirst = mounted.core.missLookups
+        #expect(errnoOf { Int(stat(mounted.path("missing"), &st)) } == ENOENT)
+        #expect(mounted.core.missLookups == missesAfterFirst, "second miss answered from the negative dentry")
+        #expect(errnoOf { Int(stat(mounted.path("big/nope"), &st)) } == ENOENT)
+        #expect(errnoOf { Int(opendir(mounted.path("file.txt")) == nil ? -1 : 0) } == ENOTDIR)
+
+        // statfs.
+        var fs = statvfs()
+        #expect(statvfs(mounted.directory, &fs) == 0)
+        #expect(fs.f_bsize == 512)
+        #expect(fs.f_blocks == 2048)
+        #expect(fs.f_bfree == 1024)
+        #expect(fs.f_files == UInt(InMemoryCore.bigCount + 5))
+
+        // Lookup counts mirror the kernel: never below zero, and back to zero
+        // once the kernel forgets everything (needs root for drop_caches).
+        #expect(!mounted.core.lookupCountWentNegative)
+        if getuid() == 0 {
+            #expect(mounted.dropKernelCachesAndWaitForForgets(), "outstanding: \(mounted.core.outstandingLookups)")
+        }
+        #expect(mounted.core.openHandles == 0, "every open has its release")
+
+        // Orderly unmount through the kernel ends the loop without error.
+        #expect(umount2(mounted.directory, 0) == 0)
+        let loop = mounted.waitForLoop()
+        #expect(loop.map { if case .success = $0 { true } else { false } } == true)
+        #expect(!mounted.core.lookupCountWentNegative)
+    }
+
+    @Test("requestExit from another thread ends the loop, and run unmounts")
+    func requestExitUnmounts() throws {
+        let mounted = try TestMount()
+        defer {
+            mounted.unmount()
+            #expect(!TestMount.mountedPaths().contains(mounted.directory), "no mount left behind")
+        }
+        var st = stat()
+        #expect(stat(mounted.path("file.txt"), &st) == 0)
+        #expect(mounted.isMounted)
+        mounted.mount.requestExit()
+        let loop = mounted.waitForLoop()
+        #expect(loop != nil, "loop returned after requestExit")
+        #expect(!mounted.isMounted)
+    }
+}
+
+@Suite("FileSystemError to errno")
+struct ErrnoMappingTests {
+    @Test("each core error maps to the errno of client-behaviour.md §9")
+    func mapping() {
+        #expect(FileSystemError.notFound.errno == ENOENT)
+        #expect(FileSystemError.io("x").errno == EIO)
+        #expect(FileSystemError.notADirectory.errno == ENOTDIR)
+        #expect(FileSystemError.isADirectory.errno == EISDIR)
+        #expect(FileSystemError.notASymlink.errno == EINVAL)
+        #expect(FileSystemError.noAttribute.errno == ENODATA)
+        #expect(FileSystemError.noSpace.errno == ENOSPC)
+        #expect(FileSystemError.tooManyOpenFiles.errno == EMFILE)
+        #expect(FileSystemError.permissionDenied.errno == EACCES)
+        #expect(FileSystemError.staleHandle.errno == ESTALE)
+        #expect(FileSystemError.readOnly.errno == EROFS)
+    }
+
+    @Test("mount options are read-only with fsname cvmfs2 and the optional flags")
+    func options() {
+        var options = FuseMountOptions()
+        #expect(options.mountOptionString == "ro,fsname=cvmfs2")
+        options.subtype = "cvmfs"
+        options.allowOther = true
+        options.defaultPermissions = true
+        options.extraOptions = ["nodev"]
+        options.debug = true
+        #expect(options.arguments == ["cvmfs2", "-o", "ro,fsname=cvmfs2,subtype=cvmfs,allow_other,default_permissions,nodev", "-d"])
+    }
+}
