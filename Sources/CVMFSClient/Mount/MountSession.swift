@@ -35,6 +35,9 @@ public final class MountSession: MountStatus {
         } catch {
             throw .configuration("\(error)")
         }
+        if let problem = Self.makeDirectories(configuration.cacheDirectory) {
+            throw .cache(problem)
+        }
         do {
             let limit = configuration.isQuotaManaged ? Int64(configuration.quotaLimitMB) << 20 : -1
             cache = try ObjectCache(path: configuration.cacheDirectory, limit: limit)
@@ -85,6 +88,18 @@ public final class MountSession: MountStatus {
         } catch {
             throw .catalog("\(fqrn): \(error)")
         }
+    }
+
+    /// `mkdir -p` with mode 0700, as upstream creates its cache directory.
+    static func makeDirectories(_ path: String) -> String? {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+                return "cannot create \(prefix): \(String(cString: strerror(errno)))"
+            }
+        }
+        return nil
     }
 
     static func downloadSettings(_ c: ClientConfiguration) -> DownloadSettings {

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Glibc
+import CVMFSClient
+import CVMFSFuse
+
+extension CVMFSSwift {
+    struct Mount: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mount a CernVM-FS repository (what mount -t cvmfs runs).",
+            discussion: """
+                Reads the configuration chain for REPO (default.conf, default.d, default.local, \
+                domain.d, config.d from /etc/cvmfs or CVMFS_CONFIG_DIR; or only the files given \
+                with -o config=FILE[:FILE...]), verifies the repository's signature chain and \
+                root catalog, and serves it read-only at MOUNTPOINT. Without -f the command \
+                returns once the mount is up (exit 0) or failed (exit 1 for configuration \
+                errors, upstream's loader codes otherwise: 15 signature, 16 catalog, 9 cache, \
+                4 mount).
+                """)
+
+        @Argument(help: "Repository name (a short name gets CVMFS_DEFAULT_DOMAIN).")
+        var repository: String
+
+        @Argument(help: "Where to mount, usually /cvmfs/<fqrn>.")
+        var mountpoint: String
+
+        @Option(name: .short, help: "Comma-separated options: config=FILE[:FILE...] and FUSE mount options.")
+        var o: [String] = []
+
+        @Flag(name: .short, help: "Stay in the foreground.")
+        var f = false
+
+        @Option(help: "Configuration directory (default: CVMFS_CONFIG_DIR or /etc/cvmfs).")
+        var configDir: String?
+
+        func run() throws {
+            var configFiles: [String]?
+            var fuseOptions: [String] = []
+            var debug = false
+            for option in o.flatMap({ $0.split(separator: ",").map(String.init) }) {
+                if option.hasPrefix("config=") {
+                    configFiles = option.dropFirst("config=".count).split(separator: ":").map(String.init)
+                } else if option == "debug" {
+                    debug = true
+                } else if Self.ignoredOptions.contains(where: { option == $0 || option.hasPrefix($0 + "=") }) {
+                    continue
+                } else {
+                    fuseOptions.append(option)
+                }
+            }
+            let configuration: ClientConfiguration
+            do {
+                configuration = try ClientConfiguration.load(repository: repository, configDirectory: configDir, explicitFiles: configFiles)
+            } catch {
+                throw CommandFailure("\(error)", exitCode: 1)
+            }
+            var readiness: DaemonReadiness?
+            if !f {
+                do {
+                    readiness = try FuseDaemon.daemonize()
+                } catch {
+                    throw CommandFailure("cannot start the mount process: \(error)", exitCode: 4)
+                }
+            }
+            let session: MountSession
+            do {
+                session = try MountSession(configuration: configuration)
+            } catch {
+                if let readiness {
+                    readiness.failed("cvmfs-swift: \(configuration.fqrn): \(error)")
+                    Glibc.exit(error.loaderCode)
+                }
+                throw CommandFailure("\(configuration.fqrn): \(error)", exitCode: error.loaderCode)
+            }
+            var options = FuseMountOptions()
+            options.fsName = "cvmfs2"
+            options.subtype = "cvmfs2"
+            options.allowOther = getuid() == 0
+            options.defaultPermissions = configuration.checkPermissions
+            options.extraOptions = ["ro", "nodev"] + fuseOptions
+            options.debug = debug
+            let mount = FuseMount(core: session.fileSystem, mountPoint: mountpoint, options: options)
+            do {
+                try mount.run {
+                    if let readiness {
+                        readiness.mounted()
+                    } else {
+                        print("\(configuration.fqrn) mounted on \(mountpoint) (revision \(session.manifest.revision))")
+                    }
+                }
+            } catch {
+                if let readiness {
+                    readiness.failed("cvmfs-swift: \(configuration.fqrn): \(error)")
+                    Glibc.exit(4)
+                }
+                throw CommandFailure("\(configuration.fqrn): \(error)", exitCode: 4)
+            }
+            session.cache.close()
+        }
+
+        /// Options the upstream mount helper passes to cvmfs2 that mean
+        /// nothing to this client.
+        static let ignoredOptions = ["system_mount", "fsname", "grab_mountpoint", "uid", "gid", "allow_other", "libfuse", "disable_watchdog", "cvmfs_suid", "ro", "nodev", "auto", "noauto", "_netdev", "remount", "rw", "user", "nouser", "defaults", "suid", "nosuid", "dev", "exec", "noexec"]
+    }
+}
