@@ -102,13 +102,13 @@ mount_repo() {
     MOUNTS+=("$mnt")
     "$BIN" mount "$fqrn" "$mnt" -o "config=$config"
     local pid
-    pid=$(getfattr --only-values -n user.pid "$mnt" 2>/dev/null || true)
+    pid=$(getfattr --absolute-names --only-values -n user.pid "$mnt" 2>/dev/null || true)
     [ -n "$pid" ] && PIDS+=("$pid")
 }
 
 unmount_repo() {
     local mnt=$1 pid
-    pid=$(getfattr --only-values -n user.pid "$mnt" 2>/dev/null || true)
+    pid=$(getfattr --absolute-names --only-values -n user.pid "$mnt" 2>/dev/null || true)
     fusermount3 -u "$mnt"
     if [ -n "$pid" ]; then
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
