@@ -98,13 +98,23 @@ public final class FuseMount: Sendable {
     /// Ends the loop from any thread (orderly shutdown): marks the session as
     /// exited and wakes the loop thread with `wakeupSignal`, so `run` tears
     /// down and returns. Called before the loop starts, the loop ends at once.
-    /// Does not wait. Pending requests are finished by their worker threads.
+    ///
+    /// The loop thread re-checks the exit flag only when its `sem_wait` is
+    /// interrupted, and a signal that lands just before it enters `sem_wait`
+    /// is lost; so the signal is repeated every 10 ms until the loop has
+    /// returned, for at most 0.5 s (bounded, so calling this from a request
+    /// handler, which the loop must join, cannot deadlock).
     public func requestExit() {
-        state.withLock { state in
-            state.exitRequested = true
-            guard let address = state.session, let thread = state.loopThread else { return }
-            fuse_session_exit(OpaquePointer(bitPattern: address))
-            pthread_kill(thread, Self.wakeupSignal)
+        for _ in 0..<50 {
+            let running = state.withLock { state -> Bool in
+                state.exitRequested = true
+                guard let address = state.session, let thread = state.loopThread else { return false }
+                fuse_session_exit(OpaquePointer(bitPattern: address))
+                pthread_kill(thread, Self.wakeupSignal)
+                return true
+            }
+            if !running { return }
+            usleep(10_000)
         }
     }
 }

@@ -26,6 +26,7 @@ final class InMemoryCore: FileSystemCore {
         var lookupCounts: [UInt64: Int64] = [:]
         var wentNegative = false
         var missLookups = 0
+        var plusSlices = 0
         var nextHandle: UInt64 = 1
         var directories: [UInt64: [(name: [UInt8], attributes: InodeAttributes)]] = [:]
         var files: [UInt64: UInt64] = [:]
@@ -41,6 +42,8 @@ final class InMemoryCore: FileSystemCore {
     var lookupCountWentNegative: Bool { state.withLock { $0.wentNegative } }
     /// Lookups of names that do not exist (served as negative entries).
     var missLookups: Int { state.withLock { $0.missLookups } }
+    /// readDirectory calls with `plus` (one per readdirplus reply buffer).
+    var plusSlices: Int { state.withLock { $0.plusSlices } }
     var openHandles: Int { state.withLock { $0.directories.count + $0.files.count } }
 
     // MARK: The tree
@@ -124,7 +127,10 @@ final class InMemoryCore: FileSystemCore {
 
     func readDirectory(_ handle: UInt64, offset: UInt64, plus: Bool,
                        _ body: (UnsafeRawBufferPointer, InodeAttributes, UInt64) -> Bool) throws(FileSystemError) {
-        guard let listing = state.withLock({ $0.directories[handle] }) else { throw .staleHandle }
+        guard let listing = state.withLock({ state in
+            if plus { state.plusSlices += 1 }
+            return state.directories[handle]
+        }) else { throw .staleHandle }
         var index = Int(offset)
         while index < listing.count {
             let entry = listing[index]

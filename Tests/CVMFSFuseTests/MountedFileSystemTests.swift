@@ -153,6 +153,11 @@ struct MountedFileSystemTests {
         #expect(names.contains("."))
         #expect(names.contains(".."))
         #expect(names.contains("f1999"))
+        // readdirplus was negotiated. With READDIRPLUS_AUTO the kernel uses it
+        // for the first buffer (offset 0), which cannot hold 2000 entries, so
+        // the entry that did not fit was rolled back; the balanced counts at
+        // the end check that (they fail if the rollback is removed).
+        #expect(mounted.core.plusSlices >= 1)
         // Stat every entry, as `ls -l` would.
         var sizesMatch = true
         for index in stride(from: 0, to: InMemoryCore.bigCount, by: 97) {
