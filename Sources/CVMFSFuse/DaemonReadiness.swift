@@ -7,7 +7,6 @@ import Synchronization
 /// Reports once; later calls do nothing.
 public final class DaemonReadiness: Sendable {
     static let okByte: UInt8 = 0
-    static let failedByte: UInt8 = 1
 
     /// The pipe's write end; -1 once reported.
     private let writeEnd: Mutex<Int32>
@@ -28,9 +27,10 @@ public final class DaemonReadiness: Sendable {
         }
     }
 
-    /// Mounting failed: the parent prints `message` and exits 1.
-    public func failed(_ message: String) {
-        report([Self.failedByte] + Array(message.utf8))
+    /// Mounting failed: the parent prints `message` and exits with
+    /// `exitCode` (1–255; scripts tell failure kinds apart by it).
+    public func failed(_ message: String, exitCode: Int32 = 1) {
+        report([UInt8(clamping: max(1, exitCode))] + Array(message.utf8))
     }
 
     private func report(_ bytes: [UInt8]) {

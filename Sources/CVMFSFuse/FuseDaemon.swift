@@ -4,7 +4,7 @@ import Glibc
 
 /// Puts a mount process into the background the way `cvmfs2` without `-f`
 /// does: the parent stays until the child reports whether the mount came up,
-/// and exits 0 or 1 accordingly, so `mount` sees the real outcome.
+/// and exits 0, or with the failure code the child reports, so `mount` sees the real outcome.
 public enum FuseDaemon {
     /// Forks. Call it before any thread exists (before creating the core,
     /// the download manager or the FUSE session): only the calling thread
@@ -14,7 +14,7 @@ public enum FuseDaemon {
     /// `/` as its working directory and stdin on /dev/null. The child must
     /// call `DaemonReadiness.mounted()` or `failed(_:)` exactly once. The
     /// parent never returns: it prints the child's failure message to stderr
-    /// and exits 1, or exits 0 once the child is mounted. If the child dies
+    /// and exits with its code, or exits 0 once the child is mounted. If the child dies
     /// without reporting, the parent exits 1.
     public static func daemonize() throws(DaemonError) -> DaemonReadiness {
         var fds: [Int32] = [-1, -1]
@@ -56,7 +56,7 @@ public enum FuseDaemon {
         }
         if status == DaemonReadiness.okByte { exit(0) }
         writeError(String(decoding: message.dropFirst(), as: UTF8.self))
-        exit(1)
+        exit(Int32(status))
     }
 
     /// One line on stderr, without stdio (its FILE globals are not Sendable).

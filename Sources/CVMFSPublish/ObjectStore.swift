@@ -21,7 +21,11 @@ public final class ObjectStore: Sendable {
     /// Creates `data/00`…`data/ff` and `data/txn` below `root` if missing.
     public init(root: String) throws(PublishError) {
         self.root = root
-        try Self.makeDirectory(root)
+        var prefix = root.hasPrefix("/") ? "" : "."
+        for component in root.split(separator: "/") {
+            prefix += "/" + component
+            try Self.makeDirectory(prefix)
+        }
         try Self.makeDirectory(root + "/data")
         try Self.makeDirectory(root + "/data/txn")
         for i in 0..<256 {

@@ -66,7 +66,7 @@ extension CVMFSSwift {
                 session = try MountSession(configuration: configuration)
             } catch {
                 if let readiness {
-                    readiness.failed("cvmfs-swift: \(configuration.fqrn): \(error)")
+                    readiness.failed("cvmfs-swift: \(configuration.fqrn): \(error)", exitCode: error.loaderCode)
                     Glibc.exit(error.loaderCode)
                 }
                 throw CommandFailure("\(configuration.fqrn): \(error)", exitCode: error.loaderCode)
@@ -89,7 +89,7 @@ extension CVMFSSwift {
                 }
             } catch {
                 if let readiness {
-                    readiness.failed("cvmfs-swift: \(configuration.fqrn): \(error)")
+                    readiness.failed("cvmfs-swift: \(configuration.fqrn): \(error)", exitCode: 4)
                     Glibc.exit(4)
                 }
                 throw CommandFailure("\(configuration.fqrn): \(error)", exitCode: 4)
