@@ -6,7 +6,9 @@ import CVMFSFormat
 /// kernel's questions from the catalogs and serves content from the cache.
 public final class RepositoryFileSystem: FileSystemCore {
     public let settings: FileSystemSettings
-    public let tree: CatalogTree
+    /// The catalogs of the mounted revision; replaced by `switchRevision`.
+    private let currentTree: Mutex<CatalogTree>
+    public var tree: CatalogTree { currentTree.withLock { $0 } }
     let provider: any ObjectProvider
     let status: any MountStatus
 
@@ -21,7 +23,7 @@ public final class RepositoryFileSystem: FileSystemCore {
     public var kernelCacheTimeout: Double { settings.kernelCacheTimeout }
 
     public init(tree: CatalogTree, provider: any ObjectProvider, status: any MountStatus, settings: FileSystemSettings) throws(FileSystemError) {
-        self.tree = tree
+        currentTree = Mutex(tree)
         self.provider = provider
         self.status = status
         self.settings = settings
@@ -127,6 +129,31 @@ public final class RepositoryFileSystem: FileSystemCore {
         } catch {
             if case .io = error { status.countIOError() }
             throw error
+        }
+    }
+
+    /// Applies a new revision (client-behaviour.md §7): later lookups and
+    /// listings use `newTree`, whose inodes start past every inode handed out
+    /// so far; inodes the kernel still holds keep answering with the revision
+    /// they came from, so open files keep reading their old content. Returns
+    /// the (parent, name) pairs the kernel may have cached, for invalidation.
+    public func switchRevision(to newTree: CatalogTree) throws(FileSystemError) -> [(parent: UInt64, name: [UInt8])] {
+        guard let rootEntry = try Self.catalogLookup(newTree.root.catalog, PathHash(path: "")) else {
+            throw .io("root catalog \(newTree.root.catalog.label) has no root entry")
+        }
+        currentTree.withLock { $0 = newTree }
+        misses.withLock { $0.removeAll() }
+        let root = makeRecord(path: [], pathHash: PathHash(path: ""), parent: Self.rootInode, entry: rootEntry, catalog: newTree.root, inode: Self.rootInode)
+        return inodes.withLock { map in
+            let lookups = map[Self.rootInode]?.lookups ?? 2
+            map[Self.rootInode] = root
+            map[Self.rootInode]!.lookups = lookups
+            var cached: [(parent: UInt64, name: [UInt8])] = []
+            for (inode, record) in map where inode != Self.rootInode {
+                let name = record.path.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
+                cached.append((record.parent, name))
+            }
+            return cached
         }
     }
 
