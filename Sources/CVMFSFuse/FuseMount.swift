@@ -20,7 +20,7 @@ public final class FuseMount: Sendable {
     public let options: FuseMountOptions
     private let context: FuseContext
 
-    private struct LoopState {
+    struct LoopState {
         /// The running session's address (`fuse_session_exit` may be called
         /// from any thread); nil before the mount and after the loop.
         var session: UInt?
@@ -28,7 +28,7 @@ public final class FuseMount: Sendable {
         var loopThread: pthread_t?
         var exitRequested = false
     }
-    private let state = Mutex(LoopState())
+    let state = Mutex(LoopState())
 
     /// Prepares a mount of `core` on `mountPoint`; nothing happens until `run`.
     public init(core: any FileSystemCore, mountPoint: String, options: FuseMountOptions = FuseMountOptions()) {

@@ -11,7 +11,7 @@ public final class Downloader: Sendable {
     /// The settings this downloader was built with.
     public let settings: DownloadSettings
     /// The host and proxy chains with their shared "current" pointers.
-    private let chains: Mutex<Chains>
+    let chains: Mutex<Chains>
     /// Idle easy handles. One per concurrent caller at most; they keep their connections open.
     private let pool: Mutex<[CurlHandle]>
     /// Counters over all fetches.

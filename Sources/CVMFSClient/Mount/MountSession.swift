@@ -9,11 +9,16 @@ public final class MountSession: MountStatus {
     public let downloader: Downloader
     public let cache: ObjectCache
     public let provider: CachedObjectProvider
-    public let manifest: Manifest
+    let verifier: ManifestVerifier
+    let revisionState: Mutex<RevisionState>
+    /// The verified manifest of the mounted revision.
+    public var manifest: Manifest { revisionState.withLock { $0.manifest } }
     private let currentFileSystem = Mutex<RepositoryFileSystem?>(nil)
     /// The file system of the mounted revision.
     public var fileSystem: RepositoryFileSystem { currentFileSystem.withLock { $0! } }
-    private let mountedAt = monotonicNow()
+    let mountedAt = monotonicNow()
+    private let mountpointPath = Mutex("")
+    let kernelInvalidator = Mutex<(@Sendable ([(parent: UInt64, name: [UInt8])]) -> Void)?>(nil)
     private let ioErrors = Atomic<Int>(0)
 
     /// The client's version, as `user.version` and the User-Agent show it.
@@ -47,31 +52,50 @@ public final class MountSession: MountStatus {
         provider = CachedObjectProvider(cache: cache, downloader: downloader)
         let fqrn = configuration.fqrn
         let breadcrumb = try? cache.directory.readBreadcrumb(fqrn: fqrn)
-        let verifier = ManifestVerifier(masterKeys: keys, fqrn: fqrn)
-        let manifestBytes: [UInt8]
-        let whitelistBytes: [UInt8]
+        verifier = ManifestVerifier(masterKeys: keys, fqrn: fqrn)
+        var manifestBytes: [UInt8] = []
+        var whitelistBytes: [UInt8] = []
+        var initial: RevisionState?
         do {
             manifestBytes = try downloader.fetchToMemory(".cvmfspublished", limit: 1 << 20)
             whitelistBytes = try downloader.fetchToMemory(".cvmfswhitelist", limit: 1 << 20)
         } catch {
-            throw .download("\(fqrn): \(error)")
-        }
-        do {
-            let unverified = try verifier.checkManifest(manifestBytes, minimumTimestamp: UInt64(max(0, breadcrumb?.timestamp ?? 0)))
-            guard let certificateHash = unverified.certificate else { throw SignatureError.manifestIncomplete(missingKey: "X") }
-            let certificate: [UInt8]
-            do {
-                certificate = try provider.readSmallObject(certificateHash, suffix: .certificate)
-            } catch {
-                throw MountError.download("certificate of \(fqrn): \(error)")
+            // Offline mode (client-behaviour.md §7): serve the newest revision
+            // this cache verified before, if its root catalog is still here.
+            guard let breadcrumb, let cached = try? cache.open(breadcrumb.catalogHash) else {
+                throw .download("\(fqrn): \(error)")
             }
-            manifest = try verifier.verify(manifest: manifestBytes, whitelist: whitelistBytes, certificate: certificate,
-                                           now: Int64(time(nil)), minimumTimestamp: UInt64(max(0, breadcrumb?.timestamp ?? 0)))
-        } catch let error as MountError {
-            throw error
-        } catch {
-            throw .signature("\(fqrn): \(error)")
+            cached.close()
+            var offline = RevisionState(manifest: Manifest(
+                rootCatalog: breadcrumb.catalogHash, catalogSize: 0, ttl: 240, revision: breadcrumb.revision,
+                fqrn: fqrn, timestamp: UInt64(max(0, breadcrumb.timestamp))))
+            offline.offline = true
+            offline.lastError = "\(error)"
+            initial = offline
         }
+        if !manifestBytes.isEmpty {
+            do {
+                let unverified = try verifier.checkManifest(manifestBytes, minimumTimestamp: UInt64(max(0, breadcrumb?.timestamp ?? 0)))
+                guard let certificateHash = unverified.certificate else { throw SignatureError.manifestIncomplete(missingKey: "X") }
+                let certificate: [UInt8]
+                do {
+                    certificate = try provider.readSmallObject(certificateHash, suffix: .certificate)
+                } catch {
+                    throw MountError.download("certificate of \(fqrn): \(error)")
+                }
+                let verified = try verifier.verify(manifest: manifestBytes, whitelist: whitelistBytes, certificate: certificate,
+                                                   now: Int64(time(nil)), minimumTimestamp: UInt64(max(0, breadcrumb?.timestamp ?? 0)))
+                initial = RevisionState(manifest: verified)
+            } catch let error as MountError {
+                throw error
+            } catch {
+                throw .signature("\(fqrn): \(error)")
+            }
+        }
+        // Either the chain verified or the offline path set it; every other path threw.
+        let state = initial!
+        revisionState = Mutex(state)
+        let manifest = state.manifest
         let tree: CatalogTree
         do {
             tree = try CatalogTree(rootHash: manifest.rootCatalog, provider: provider, generation: 0)
@@ -91,7 +115,7 @@ public final class MountSession: MountStatus {
     }
 
     /// `mkdir -p` with mode 0700, as upstream creates its cache directory.
-    static func makeDirectories(_ path: String) -> String? {
+    public static func makeDirectories(_ path: String) -> String? {
         var prefix = ""
         for component in path.split(separator: "/") {
             prefix += "/" + component
@@ -128,6 +152,14 @@ public final class MountSession: MountStatus {
     }
 
     public var ioErrorCount: Int { ioErrors.load(ordering: .relaxed) }
+
+    func resetIOErrors() { ioErrors.store(0, ordering: .relaxed) }
+
+    /// Where the repository is mounted (`talk mountpoint`); set by the mount command.
+    public var mountpoint: String {
+        get { mountpointPath.withLock { $0 } }
+        set { mountpointPath.withLock { $0 = newValue } }
+    }
 
     public let magicAttributeNames = [
         "fqrn", "revision", "root_hash", "expires", "host", "host_list", "proxy", "timeout", "timeout_direct",

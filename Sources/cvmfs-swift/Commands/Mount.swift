@@ -79,6 +79,21 @@ extension CVMFSSwift {
             options.extraOptions = ["ro", "nodev"] + fuseOptions
             options.debug = debug
             let mount = FuseMount(core: session.fileSystem, mountPoint: mountpoint, options: options)
+            session.mountpoint = mountpoint
+            session.setKernelInvalidator { mount.invalidateEntries($0) }
+            let talk: TalkServer
+            do {
+                _ = MountSession.makeDirectories(configuration.workspace)
+                talk = try TalkServer(path: MountSession.talkSocketPath(configuration)) { session.answer($0) }
+            } catch {
+                if let readiness {
+                    readiness.failed("cvmfs-swift: \(configuration.fqrn): \(error)", exitCode: 14)
+                    Glibc.exit(14)
+                }
+                throw CommandFailure("\(configuration.fqrn): \(error)", exitCode: 14)
+            }
+            defer { talk.remove() }
+            session.startRevisionTimer()
             do {
                 try mount.run {
                     if let readiness {

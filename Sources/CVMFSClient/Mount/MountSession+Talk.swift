@@ -1,0 +1,133 @@
+import Glibc
+import CVMFSFormat
+
+extension MountSession {
+    /// The path of this mount's control socket (`CVMFS_TALK_SOCKET`, or
+    /// `<workspace>/cvmfs_io.<fqrn>`).
+    public static func talkSocketPath(_ configuration: ClientConfiguration) -> String {
+        configuration.parameters["CVMFS_TALK_SOCKET"] ?? configuration.workspace + "/cvmfs_io." + configuration.fqrn
+    }
+
+    /// Answers one `cvmfs-swift talk` command (client-behaviour.md §12).
+    public func answer(_ command: String) -> String {
+        let words = command.split(separator: " ").map(String.init)
+        switch words {
+        case ["revision"]:
+            return String(manifest.revision)
+        case ["remount"], ["remount", "sync"]:
+            do {
+                switch try checkForNewRevision() {
+                case .upToDate: return "Catalog up to date"
+                case .switched: return "New revision applied"
+                }
+            } catch {
+                if case .catalog(let message) = error, message.contains("space") { return "Failed (no space)" }
+                return "Failed: \(error)"
+            }
+        case ["pid"]:
+            return String(getpid())
+        case ["version"]:
+            return Self.version
+        case ["version", "patchlevel"]:
+            return "0"
+        case ["mountpoint"]:
+            return mountpoint
+        case ["cache", "size"]:
+            let usage = cache.usage()
+            return "Current cache size is \(usage.used >> 20)MB (\(usage.used) Bytes), pinned: \(usage.pinned >> 20)MB (\(usage.pinned) Bytes)"
+        case ["cache", "instance"]:
+            return "posix cache at \(cache.directory.path), \(cache.isManaged ? "quota \(cache.limit >> 20)MB" : "unmanaged")"
+        case ["cache", "list"], ["cache", "list", "pinned"], ["cache", "list", "catalogs"]:
+            let entries = cache.list().filter { entry in
+                switch words.last {
+                case "pinned": return entry.pinned
+                case "catalogs": return entry.kind == .catalog
+                default: return true
+                }
+            }
+            return entries.map { "\($0.hash) \($0.size) \($0.description)" }.joined(separator: "\n")
+        case ["cache", "limit", "get"]:
+            return cache.isManaged ? String(cache.limit >> 20) : "unlimited"
+        case _ where words.count == 2 && words[0] == "cleanup":
+            guard let megabytes = Int64(words[1]), megabytes >= 0 else { return "usage: cleanup <MB>" }
+            return cache.cleanup(toBytes: megabytes << 20) ? "OK" : "Not fully cleaned (there might be pinned chunks)"
+        case ["host", "info"]:
+            return downloader.hostInfo()
+        case ["host", "probe"]:
+            return downloader.probeHosts().map { probe in
+                "  \(probe.host) (\(probe.milliseconds.map { "\($0) ms" } ?? "host down: \(probe.error ?? "")"))"
+            }.joined(separator: "\n") + "\nOK"
+        case ["host", "switch"]:
+            downloader.switchHost()
+            return "OK"
+        case ["proxy", "info"]:
+            return downloader.proxyInfo()
+        case ["proxy", "switch"], ["proxy", "group", "switch"], ["proxy", "rebalance"]:
+            downloader.switchProxy()
+            return "OK"
+        case _ where words.count == 3 && words[0] == "proxy" && words[1] == "set":
+            do {
+                try downloader.setProxies(words[2])
+                return "OK"
+            } catch {
+                return "Failed: \(error)"
+            }
+        case ["timeout", "info"]:
+            return "Timeout with proxy: \(configuration.timeout)s\nTimeout without proxy: \(configuration.timeoutDirect)s"
+        case ["max", "ttl", "info"]:
+            return configuration.maxTTLMinutes > 0 ? "\(configuration.maxTTLMinutes) minutes" : "unset"
+        case ["parameters"]:
+            return configuration.parameters.all.map { "\($0.name)=\($0.value)    # from \($0.source)" }.joined(separator: "\n")
+        case ["open", "catalogs"]:
+            return openCatalogsTree()
+        case ["internal", "affairs"]:
+            return internalAffairs()
+        case ["reset", "error", "counters"]:
+            resetIOErrors()
+            return "OK"
+        default:
+            return "unknown command"
+        }
+    }
+
+    /// `open catalogs`: the attached catalogs as a tree, 4 spaces per level.
+    func openCatalogsTree() -> String {
+        var lines: [String] = []
+        func visit(_ catalog: MountedCatalog, depth: Int) {
+            let indent = String(repeating: " ", count: depth * 4)
+            lines.append("\(indent)-> \(catalog.mountpoint.isEmpty ? "/" : catalog.mountpoint) (\(catalog.hash), revision \(catalog.catalog.revision), inodes from \(catalog.inodeOffset + 1))")
+            for child in catalog.children.withLock({ $0.values.sorted { $0.mountpoint < $1.mountpoint } }) {
+                visit(child, depth: depth + 1)
+            }
+        }
+        visit(fileSystem.tree.root, depth: 0)
+        return lines.joined(separator: "\n")
+    }
+
+    /// `internal affairs`: the counters an administrator reads first.
+    func internalAffairs() -> String {
+        let d = downloader.statistics
+        let usage = cache.usage()
+        let state = revisionState.withLock { $0 }
+        let fs = fileSystem
+        return """
+            Revision: \(state.manifest.revision) (root catalog \(state.manifest.rootCatalog)), switches: \(state.switches)
+            Offline: \(state.offline ? "yes (\(state.lastError ?? ""))" : "no"), next check in \(Int(secondsUntilNextCheck)) s
+            download.n_downloads: \(d.downloads)
+            download.sz_transferred_bytes: \(d.bytes)
+            download.n_failed_requests: \(d.failedRequests)
+            download.n_failed_downloads: \(d.failedDownloads)
+            download.n_retries: \(d.retries)
+            download.n_host_failover: \(d.hostSwitches)
+            download.n_proxy_failover: \(d.proxySwitches)
+            download.speed_kib_s: \(Int(d.kibPerSecond))
+            cache.used_bytes: \(usage.used)
+            cache.pinned_bytes: \(usage.pinned)
+            cache.limit_bytes: \(usage.limit)
+            catalogs.loaded: \(fs.tree.attached.count)
+            inodes.max: \(fs.tree.inodeLimit)
+            files.open: \(fs.openFileCount)
+            io_errors: \(ioErrorCount)
+            """
+    }
+}
