@@ -33,7 +33,7 @@ let package = Package(
         .executableTarget(
             name: "cvmfs-swift",
             dependencies: [
-                "CVMFSFormat", "CVMFSPublish", "CVMFSClient", "CVMFSFuse",
+                "CVMFSFormat", "CVMFSPublish", "CVMFSClient", "CVMFSFuse", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -26,6 +26,12 @@ extension RepositoryFileSystem {
             return entry.symlinkBytes
         case "nclg":
             return Array(String(tree.attached.count).utf8)
+        case "nopen":
+            return Array(String(openCalls.load(ordering: .relaxed)).utf8)
+        case "ndiropen":
+            return Array(String(openDirectoryCalls.load(ordering: .relaxed)).utf8)
+        case "useddirp":
+            return Array(String(openDirectoryCount).utf8)
         case "inode_max":
             return Array(String(tree.inodeLimit).utf8)
         default:
@@ -34,7 +40,7 @@ extension RepositoryFileSystem {
     }
 
     func magicAttributeNames(for record: InodeRecord) -> [String] {
-        var names = status.magicAttributeNames + ["nclg", "inode_max"]
+        var names = status.magicAttributeNames + ["nclg", "inode_max", "nopen", "ndiropen", "useddirp"]
         if record.entry.isRegular {
             names += ["chunks", "compression"]
             if record.entry.contentHash != nil { names += ["hash", "lhash"] }

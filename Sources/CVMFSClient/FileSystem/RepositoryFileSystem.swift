@@ -19,6 +19,9 @@ public final class RepositoryFileSystem: FileSystemCore {
     let directories = Mutex<[UInt64: [ListingEntry]]>([:])
     let files = Mutex<[UInt64: OpenFile]>([:])
     let nextHandle = Atomic<UInt64>(1)
+    /// `open` and `opendir` calls since the mount (`user.nopen`, `user.ndiropen`).
+    let openCalls = Atomic<Int>(0)
+    let openDirectoryCalls = Atomic<Int>(0)
 
     public var kernelCacheTimeout: Double { settings.kernelCacheTimeout }
 
@@ -162,6 +165,7 @@ public final class RepositoryFileSystem: FileSystemCore {
     public func openDirectory(_ inode: UInt64) throws(FileSystemError) -> UInt64 {
         guard let record = inodes.withLock({ $0[inode] }) else { throw .staleHandle }
         guard record.attributes.isDirectory else { throw .notADirectory }
+        openDirectoryCalls.wrappingAdd(1, ordering: .relaxed)
         let catalog = try countingIOErrors { () throws(FileSystemError) in try tree.catalog(for: record.path, includeExact: true) }
         var listing = [ListingEntry]()
         listing.reserveCapacity(Int(record.attributes.linkCount) + 16)
@@ -218,6 +222,7 @@ public final class RepositoryFileSystem: FileSystemCore {
         guard let record = inodes.withLock({ $0[inode] }) else { throw .staleHandle }
         if record.attributes.isDirectory { throw .isADirectory }
         guard record.attributes.isRegular else { throw .io("not a regular file") }
+        openCalls.wrappingAdd(1, ordering: .relaxed)
         let file = try countingIOErrors { () throws(FileSystemError) in try OpenFile(record: record, provider: provider) }
         let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         files.withLock { $0[handle] = file }
@@ -231,6 +236,8 @@ public final class RepositoryFileSystem: FileSystemCore {
 
     /// Files currently open (`user.usedfd`).
     public var openFileCount: Int { files.withLock { $0.count } }
+    /// Directories currently open (`user.useddirp`).
+    public var openDirectoryCount: Int { directories.withLock { $0.count } }
 
     public func release(_ handle: UInt64) {
         let file = files.withLock { $0.removeValue(forKey: handle) }

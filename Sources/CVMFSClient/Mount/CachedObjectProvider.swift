@@ -1,3 +1,4 @@
+import Synchronization
 import CVMFSFormat
 
 /// Serves objects from the local cache, downloading and verifying them on a
@@ -5,6 +6,9 @@ import CVMFSFormat
 public final class CachedObjectProvider: ObjectProvider {
     public let cache: ObjectCache
     public let downloader: Downloader
+    /// Object requests and those that missed the cache (`user.hitrate`).
+    let requests = Atomic<Int>(0)
+    let misses = Atomic<Int>(0)
 
     public init(cache: ObjectCache, downloader: Downloader) {
         self.cache = cache
@@ -13,6 +17,13 @@ public final class CachedObjectProvider: ObjectProvider {
 
     public func openPinned(_ hash: ContentHash, suffix: ObjectSuffix, compression: Compression, expectedSize: UInt64?) throws(FileSystemError) -> Int32 {
         try fetch(hash, suffix: suffix, compression: compression, expectedSize: expectedSize.map { Int64($0) }, kind: suffix == .partial ? .chunk : .regular).rawValue
+    }
+
+    /// Share of object requests served from the cache, in percent.
+    public var hitRate: Double? {
+        let total = requests.load(ordering: .relaxed)
+        guard total > 0 else { return nil }
+        return 100 * Double(total - misses.load(ordering: .relaxed)) / Double(total)
     }
 
     public func unpin(_ hash: ContentHash) {
@@ -28,8 +39,10 @@ public final class CachedObjectProvider: ObjectProvider {
     /// Fetches and pins; the caller closes the descriptor and unpins.
     func fetch(_ hash: ContentHash, suffix: ObjectSuffix, compression: Compression, expectedSize: Int64?, kind: CacheObjectKind) throws(FileSystemError) -> FileDescriptor {
         let path = hash.objectPath(suffix: suffix)
+        requests.wrappingAdd(1, ordering: .relaxed)
         do {
             return try cache.fetch(hash: hash, compression: compression, expectedSize: expectedSize, kind: kind, pin: true) { sink in
+                misses.wrappingAdd(1, ordering: .relaxed)
                 _ = try downloader.fetch(path, into: sink)
             }
         } catch {

@@ -163,7 +163,7 @@ public final class MountSession: MountStatus {
 
     public let magicAttributeNames = [
         "fqrn", "revision", "root_hash", "expires", "host", "host_list", "proxy", "timeout", "timeout_direct",
-        "ndownload", "rx", "speed", "nioerr", "usedfd", "pid", "uptime", "version", "maxfd",
+        "ndownload", "rx", "speed", "nioerr", "usedfd", "pid", "uptime", "version", "maxfd", "hitrate",
     ]
 
     public func magicAttribute(_ name: String) -> [UInt8]? {
@@ -195,6 +195,7 @@ public final class MountSession: MountStatus {
             var limit = rlimit()
             getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
             text = String(limit.rlim_cur)
+        case "hitrate": text = provider.hitRate.map { String(Int($0.rounded())) } ?? "n/a"
         case "pid": text = String(getpid())
         case "uptime": text = String(Int((monotonicNow() - mountedAt) / 60))
         case "version": text = Self.version

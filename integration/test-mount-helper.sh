@@ -1,0 +1,70 @@
+#!/bin/bash
+# The configuration as installed from mountconfig/: `mount -t cvmfs` through
+# the mount.cvmfs helper with the standard configuration chain (default.conf,
+# default.local, domain.d), `probe` and `stat` on the mount, `umount`, and the
+# autofs map's answers.
+source "$(dirname "$0")/lib.sh"
+cleanup_helper() {
+    [ -n "${LINKED_HELPER:-}" ] && rm -f /sbin/mount.cvmfs
+    cleanup
+}
+trap cleanup_helper EXIT
+
+SRC="$WORK/src"
+mkdir -p "$SRC/bin"
+echo "through mount -t cvmfs" > "$SRC/bin/message"
+"$BIN" publish "$SRC" "$WORK/www/cvmfs/helper.test.local" --name helper.test.local --keys "$WORK/keys" > /dev/null
+start_nginx A "$WORK/www"
+
+ETC="$WORK/root/etc/cvmfs"
+"$ROOT/mountconfig/install.sh" --prefix "$WORK/root" > /dev/null
+mkdir -p "$ETC/keys/test.local"
+cp "$WORK/keys/helper.test.local.pub" "$ETC/keys/test.local/"
+cat > "$ETC/domain.d/test.local.conf" <<CONF
+CVMFS_SERVER_URL="http://127.0.0.1:$NGINX_PORT_A/cvmfs/@fqrn@"
+CVMFS_KEYS_DIR=$ETC/keys/test.local
+CONF
+cat > "$ETC/default.local" <<CONF
+CVMFS_HTTP_PROXY=DIRECT
+CVMFS_CACHE_BASE=$WORK/cache
+CVMFS_QUOTA_LIMIT=1000
+CVMFS_REPOSITORIES=helper.test.local
+CONF
+export CVMFS_CONFIG_DIR="$ETC"
+export CVMFS_SWIFT_BIN="$BIN"
+
+# The helper's dry run prints the client command line.
+"$WORK/root/sbin/mount.cvmfs" helper.test.local /cvmfs/helper.test.local -f | grep -q "mount helper.test.local /cvmfs/helper.test.local" \
+    || fail "mount.cvmfs -f dry run"
+# Invalid names are refused before anything runs.
+if "$WORK/root/sbin/mount.cvmfs" 'bad name!' "$WORK/x" 2>/dev/null; then fail "invalid repository name accepted"; fi
+
+if [ ! -e /sbin/mount.cvmfs ]; then
+    ln -s "$WORK/root/sbin/mount.cvmfs" /sbin/mount.cvmfs
+    LINKED_HELPER=1
+fi
+MNT="$WORK/cvmfs/helper.test.local"
+mkdir -p "$MNT"
+MOUNTS+=("$MNT")
+mount -t cvmfs helper.test.local "$MNT" || fail "mount -t cvmfs"
+PIDS+=("$(getfattr --absolute-names --only-values -n user.pid "$MNT")")
+[ "$(cat "$MNT/bin/message")" = "through mount -t cvmfs" ] || fail "content through mount -t cvmfs"
+grep -q "^cvmfs2 $MNT fuse" /proc/mounts || fail "the mount's file-system name is cvmfs2"
+pass "mount -t cvmfs with the installed configuration chain"
+
+"$BIN" probe --mount-dir "$WORK/cvmfs" | grep -q "Probing $MNT... OK" || fail "probe"
+if "$BIN" probe --mount-dir "$WORK/cvmfs" other.test.local > /dev/null; then fail "probe of an unmounted repository succeeded"; fi
+"$BIN" stat --mount-dir "$WORK/cvmfs" helper.test.local > "$WORK/stat.txt"
+head -1 "$WORK/stat.txt" | grep -q "^VERSION PID UPTIME(M) MEM(K) REVISION" || fail "stat header"
+[ "$(sed -n 2p "$WORK/stat.txt" | awk '{print $5}')" = 1 ] || fail "stat revision column: $(cat "$WORK/stat.txt")"
+[ "$(sed -n 2p "$WORK/stat.txt" | awk '{print $19}')" = 1 ] || fail "stat online column"
+"$BIN" stat -v --mount-dir "$WORK/cvmfs" helper.test.local | grep -q "^File Catalog Revision: 1" || fail "stat -v"
+pass "probe and stat"
+
+umount "$MNT" || fail "umount"
+grep -q " $MNT " /proc/mounts && fail "still mounted after umount"
+pass "umount"
+
+[ "$("$WORK/root/etc/auto.cvmfs" helper.test.local)" = "-fstype=cvmfs :helper.test.local" ] || fail "autofs map answer"
+if "$WORK/root/etc/auto.cvmfs" nodot > /dev/null; then fail "autofs map accepted a key without a dot"; fi
+pass "autofs map"
