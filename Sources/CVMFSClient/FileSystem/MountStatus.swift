@@ -8,6 +8,6 @@ public protocol MountStatus: Sendable {
     var magicAttributeNames: [String] { get }
     /// `statfs` figures of the cache.
     func cacheStatistics() -> (limit: UInt64, used: UInt64)?
-    /// Counts an I/O error returned to a user (`user.nioerr`).
-    func countIOError()
+    /// Counts (`user.nioerr`) and logs an I/O error returned to a user.
+    func countIOError(_ reason: String)
 }

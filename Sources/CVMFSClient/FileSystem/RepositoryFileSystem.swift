@@ -130,7 +130,7 @@ public final class RepositoryFileSystem: FileSystemCore {
         do {
             return try body()
         } catch {
-            if case .io = error { status.countIOError() }
+            if case .io(let reason) = error { status.countIOError(reason) }
             throw error
         }
     }
@@ -186,8 +186,9 @@ public final class RepositoryFileSystem: FileSystemCore {
                 listing.append(ListingEntry(name: entry.nameBytes, record: child))
             }
         } catch {
-            status.countIOError()
-            throw .io("listing \(String(decoding: record.path, as: UTF8.self)): \(error)")
+            let reason = "listing \(String(decoding: record.path, as: UTF8.self)): \(error)"
+            status.countIOError(reason)
+            throw .io(reason)
         }
         let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         directories.withLock { $0[handle] = listing }

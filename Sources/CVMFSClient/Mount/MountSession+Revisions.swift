@@ -25,6 +25,7 @@ extension MountSession {
             case .failure(let error):
                 state.offline = true
                 state.lastError = error.description
+                Log.notice("\(configuration.fqrn): looking for a new revision failed, staying on revision \(state.manifest.revision): \(error)")
             }
         }
         return try outcome.get()
@@ -74,6 +75,7 @@ extension MountSession {
             CacheBreadcrumb(catalogHash: verified.rootCatalog, timestamp: Int64(verified.timestamp ?? 0), revision: verified.revision),
             fqrn: configuration.fqrn)
         kernelInvalidator.withLock { $0 }?(cached)
+        Log.notice("\(configuration.fqrn): switched to catalog revision \(verified.revision)")
         return .success(.switched(from: current.revision, to: verified.revision))
     }
 

@@ -28,6 +28,10 @@ public final class MountSession: MountStatus {
     /// prepares the file system; no FUSE yet.
     public init(configuration: ClientConfiguration, settings fileSystemSettings: FileSystemSettings? = nil) throws(MountError) {
         self.configuration = configuration
+        Log.configure(debugLog: configuration.debugLog, identity: configuration.fqrn)
+        for name in configuration.unknownParameterNames {
+            Log.debug("\(configuration.fqrn): parameter \(name) is not used by this client (ignored)")
+        }
         let keys: [RSAPublicKey]
         do {
             keys = try ManifestVerifier.loadPublicKeys(paths: configuration.publicKeyPaths)
@@ -147,8 +151,9 @@ public final class MountSession: MountStatus {
 
     // MARK: - MountStatus
 
-    public func countIOError() {
+    public func countIOError(_ reason: String) {
         ioErrors.wrappingAdd(1, ordering: .relaxed)
+        Log.notice("\(configuration.fqrn): EIO: \(reason)")
     }
 
     public var ioErrorCount: Int { ioErrors.load(ordering: .relaxed) }
