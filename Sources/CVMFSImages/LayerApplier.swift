@@ -139,6 +139,16 @@ public final class LayerApplier {
             try setOwnerAndMode(parent.fd, name, entry: entry, isSymlink: true)
             try setTimes(parent.fd, name, Self.time(entry), path: path)
         case .hardlink:
+            if !whiteouts, !(try hardlinkTargetExists(entry)) {
+                // A verbatim layer copy may link to a file of a lower layer, which it does
+                // not hold: keep the name as an empty file with the entry's metadata.
+                let fd = openat(parent.fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+                guard fd >= 0 else { throw fail(path, "create: \(errnoText())") }
+                close(fd)
+                try setOwnerAndMode(parent.fd, name, entry: entry, isSymlink: false)
+                try setTimes(parent.fd, name, Self.time(entry), path: path)
+                return
+            }
             let targetComponents = try Self.components(of: entry.linkTarget, layer: layerName)
             guard let targetName = targetComponents.last,
                   let targetParent = try resolveDirectory(Array(targetComponents.dropLast()), create: false, entry: entry)
@@ -162,6 +172,14 @@ public final class LayerApplier {
             try setXattrs(parent.fd, name, entry: entry)
             try setTimes(parent.fd, name, Self.time(entry), path: path)
         }
+    }
+
+    private func hardlinkTargetExists(_ entry: TarEntry) throws(ImageError) -> Bool {
+        let components = try Self.components(of: entry.linkTarget, layer: layerName)
+        guard let last = components.last,
+              let parent = try resolveDirectory(Array(components.dropLast()), create: false, entry: entry) else { return false }
+        defer { close(parent.fd) }
+        return exists(parent.fd, last)
     }
 
     /// `.wh..wh..opq`: removes what the layers below put into the directory.
