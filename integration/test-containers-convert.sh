@@ -127,4 +127,12 @@ blob="$WORK/registry/docker/registry/v2/blobs/sha256/${layer:0:2}/$layer/data"
 printf 'corrupt' >> "$blob"
 rm -rf "$STAGING.work/blobs"
 expect_failure "layer digest mismatch" "digest mismatch" "$REG/test/corrupt:1"
+
+# a `docker save`-style archive
+skopeo copy -q "oci:$WORK/layout:1" "docker-archive:$WORK/saved.tar:localhost/saved/multilayer:1"
+recipe "docker-archive:$WORK/saved.tar"
+"${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/convert5.log" || { cat "$WORK/convert5.log"; fail "docker archive conversion"; }
+python3 "$LISTING" --skip .cvmfscatalog "$STAGING/localhost/saved/multilayer:1/" > "$WORK/got.tsv"
+diff "$WORK/want1.tsv" "$WORK/got.tsv" || fail "docker archive: root file system differs from umoci unpack"
+pass "docker archive conversion equals umoci unpack"
 echo "all convert tests passed"
