@@ -30,16 +30,23 @@ let package = Package(
         .target(name: "CVMFSClient", dependencies: ["CVMFSFormat", "CCurl", "CSQLite"]),
         // Translates libfuse low-level requests into client-core calls.
         .target(name: "CVMFSFuse", dependencies: ["CVMFSClient", "CFuse3"]),
+        // Converts container images (registries, OCI layouts, docker archives) into the DUCC layout.
+        .target(name: "CVMFSImages", dependencies: ["CVMFSPublish", "CVMFSFormat", "CCurl", "CZlib", "CCrypto", "CLinux"]),
         .executableTarget(
             name: "cvmfs-swift",
             dependencies: [
+<<<<<<< HEAD
                 "CVMFSFormat", "CVMFSPublish", "CVMFSClient", "CVMFSFuse", "CLinux",
+=======
+                "CVMFSFormat", "CVMFSPublish", "CVMFSClient", "CVMFSFuse", "CVMFSImages",
+>>>>>>> images
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "CVMFSFormatTests", dependencies: ["CVMFSFormat", "CVMFSPublish"]),
         .testTarget(name: "CVMFSPublishTests", dependencies: ["CVMFSPublish", "CVMFSFormat"]),
         .testTarget(name: "CVMFSClientTests", dependencies: ["CVMFSClient", "CVMFSFormat", "CVMFSPublish"]),
+        .testTarget(name: "CVMFSImagesTests", dependencies: ["CVMFSImages", "CVMFSPublish", "CVMFSFormat"]),
         .testTarget(name: "CVMFSFuseTests", dependencies: ["CVMFSFuse", "CVMFSClient"]),
     ],
     swiftLanguageModes: [.v6]

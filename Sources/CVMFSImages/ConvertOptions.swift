@@ -1,0 +1,35 @@
+import CVMFSPublish
+
+/// How `Converter` works: where the repository and its staging tree are, and how images are chosen.
+public struct ConvertOptions: Sendable {
+    /// The repository folder the Publisher writes.
+    public var output: String
+    /// Content of the repository as plain files; default `<output>/../<fqrn>.staging`.
+    public var staging: String?
+    /// Platform chosen from manifest lists and indexes.
+    public var platform: String = "linux/amd64"
+    /// Registries given without a scheme are contacted over plain HTTP.
+    public var insecure = false
+    /// Leave out the verbatim `.layers/<xx>/<digest>/layerfs` copies.
+    public var skipLayers = false
+    /// Publish even if no image changed.
+    public var forcePublish = false
+    public var showProgress = true
+    /// Publisher settings (`fqrn` is replaced by the recipe's `cvmfs_repo`).
+    public var publish: PublishOptions
+
+    public init(output: String, publish: PublishOptions) {
+        self.output = output
+        self.publish = publish
+    }
+}
+
+/// What a conversion run did.
+public struct ConvertReport: Sendable {
+    /// Public paths converted in this run.
+    public var converted: [String] = []
+    /// Public paths whose manifest was already converted.
+    public var upToDate: [String] = []
+    /// The new revision, or nil when nothing was published.
+    public var published: PublishReport?
+}

@@ -1,0 +1,279 @@
+import Glibc
+import CVMFSPublish
+
+/// Converts the images of a recipe into the DUCC "unpacked" layout (container-images.md §2) and
+/// publishes it.
+///
+/// The repository's content is kept as plain files in a staging tree. Each run builds what is
+/// new in `<staging>.work/new` (flat root file systems, verbatim layers, public symlinks and
+/// metadata); only when every image succeeded is that merged into the staging tree and the
+/// tree published. A failure therefore leaves both the staging tree and the repository at the
+/// last good revision. Images whose manifest digest was already converted are skipped; when
+/// nothing changed nothing is published.
+public final class Converter {
+    public let recipe: Recipe
+    public let options: ConvertOptions
+    let staging: String
+    let work: String
+    private let platform: Platform
+    private let progress: Progress
+    private let registry = RegistrySource()
+    private var localSources: [String: ImageSource] = [:]
+
+    public init(recipe: Recipe, options: ConvertOptions) throws(ImageError) {
+        self.recipe = recipe
+        self.options = options
+        guard let platform = Platform.parse(options.platform) else {
+            throw .reference("platform '\(options.platform)' is not os/arch[/variant]")
+        }
+        self.platform = platform
+        let output = options.output.hasSuffix("/") ? String(options.output.dropLast()) : options.output
+        staging = options.staging ?? FS.parent(output) + "/" + recipe.repository + ".staging"
+        work = staging + ".work"
+        progress = Progress(enabled: options.showProgress)
+    }
+
+    private var newTree: String { work + "/new" }
+    private var blobs: String { work + "/blobs" }
+    private var dirtyMarker: String { work + "/unpublished" }
+
+    public func run() throws(ImageError) -> ConvertReport {
+        try FS.makeDirectories(staging)
+        try FS.makeDirectories(work)
+        try FS.remove(newTree)
+        try FS.makeDirectories(newTree)
+        try FS.makeDirectories(blobs)
+        var report = ConvertReport()
+        var converted: [ResolvedImage] = []
+        do {
+            for reference in try expandInputs() {
+                let source = try source(for: reference)
+                let image = try source.resolve(reference, platform: platform)
+                if isUpToDate(image) {
+                    report.upToDate.append(image.reference.publicPath)
+                    progress.line("\(image.reference.publicPath): up to date (\(image.manifestDigest.short))")
+                    continue
+                }
+                try convert(image, source: source)
+                converted.append(image)
+                report.converted.append(image.reference.publicPath)
+            }
+        } catch {
+            try? FS.remove(newTree)
+            throw error
+        }
+        let repositoryExists = FS.exists(options.output + "/.cvmfspublished")
+        if converted.isEmpty && repositoryExists && !FS.exists(dirtyMarker) && !options.forcePublish {
+            try FS.remove(newTree)
+            progress.line("nothing new to publish")
+            return report
+        }
+        try FS.touch(dirtyMarker)
+        try commit(converted)
+        try FS.remove(newTree)
+        var publishOptions = options.publish
+        publishOptions.fqrn = recipe.repository
+        do {
+            let publisher = try Publisher(options: publishOptions)
+            report.published = try publisher.publish(source: staging, output: options.output)
+        } catch {
+            throw .publish("\(error) (the staged content is published by the next run)")
+        }
+        unlink(dirtyMarker)
+        try FS.remove(blobs)
+        if let published = report.published {
+            progress.line("published \(recipe.repository) revision \(published.revision)")
+        }
+        return report
+    }
+
+    // MARK: Inputs
+
+    private func expandInputs() throws(ImageError) -> [ImageReference] {
+        var result: [ImageReference] = []
+        var seen = Set<String>()
+        for input in recipe.inputs {
+            let reference: ImageReference
+            do {
+                reference = try ImageReference.parse(input, insecure: options.insecure)
+            } catch {
+                throw .reference(error.description)
+            }
+            var expanded = [reference]
+            if reference.hasWildcard, let pattern = reference.tag {
+                let tags = try source(for: reference).tags(reference).filter { fnmatch(pattern, $0, 0) == 0 }.sorted()
+                guard !tags.isEmpty else { throw .notFound("no tag of \(reference.registry)/\(reference.repository) matches '\(pattern)'") }
+                expanded = tags.map { tag in
+                    var r = reference
+                    r.tag = tag
+                    return r
+                }
+            }
+            for r in expanded where seen.insert(r.description).inserted { result.append(r) }
+        }
+        return result
+    }
+
+    private func source(for reference: ImageReference) throws(ImageError) -> ImageSource {
+        switch reference.source {
+        case .registry:
+            return registry
+        case .ociLayout(let path):
+            if let s = localSources[path] { return s }
+            let s = try OCILayoutSource(root: path)
+            localSources[path] = s
+            return s
+        case .dockerArchive(let path):
+            if let s = localSources[path] { return s }
+            let s = try DockerArchiveSource(archive: path, workFolder: work + "/archive-\(localSources.count)")
+            localSources[path] = s
+            return s
+        }
+    }
+
+    // MARK: Conversion
+
+    /// Converted before: the same manifest is recorded and its flat tree and symlink are in place.
+    private func isUpToDate(_ image: ResolvedImage) -> Bool {
+        let recorded = staging + "/" + image.reference.metadataPath + "/manifest.json"
+        guard let bytes = try? FS.read(recorded), SHA256Hasher.digest(bytes) == image.manifestDigest else { return false }
+        guard FS.isDirectory(staging + "/" + image.flatPath) else { return false }
+        return FS.readLink(staging + "/" + image.reference.publicPath) == symlinkTarget(image)
+    }
+
+    /// `../` once per directory level of `<registry>/<repository>`, then `.flat/<xx>/<id>`.
+    func symlinkTarget(_ image: ResolvedImage) -> String {
+        let levels = image.reference.publicPath.split(separator: "/").count - 1
+        return String(repeating: "../", count: levels) + image.flatPath
+    }
+
+    private func convert(_ image: ResolvedImage, source: ImageSource) throws(ImageError) {
+        let name = image.reference.publicPath
+        progress.line("\(name): converting \(image.manifestDigest.short) (image \(image.configDigest.short), \(image.layers.count) layers)")
+        let flatNeeded = !FS.exists(staging + "/" + image.flatPath) && !FS.exists(newTree + "/" + image.flatPath)
+        var layerFiles: [String] = []
+        var config: ImageConfig?
+        if flatNeeded || !options.skipLayers {
+            let configPath = blobs + "/" + image.configDigest.hex
+            if !FS.exists(configPath) {
+                progress.start("\(name): config")
+                try source.fetch(image.configDigest, size: nil, image: image.reference, to: configPath, progress: progress)
+            }
+            config = try JSON.decode(ImageConfig.self, try FS.read(configPath), what: "config of \(name)")
+            for (i, layer) in image.layers.enumerated() {
+                let path = blobs + "/" + layer.digest.hex
+                if !FS.exists(path) {
+                    progress.start("\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short) downloading")
+                    try source.fetch(layer.digest, size: layer.size, image: image.reference, to: path, progress: progress)
+                }
+                layerFiles.append(path)
+            }
+        }
+        let diffIDs = config?.rootfs?.diff_ids ?? []
+        if flatNeeded {
+            let root = newTree + "/" + image.flatPath
+            try FS.makeDirectories(FS.parent(root))
+            let applier = try LayerApplier(root: root, whiteouts: true)
+            for (i, layer) in image.layers.enumerated() {
+                let label = "\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short) unpacking"
+                progress.start(label)
+                let stream = HashingStream(source: try FileStream.openLayer(path: layerFiles[i]))
+                let reader = TarReader(source: stream, name: "layer \(layer.digest)")
+                let stats = try applier.apply(reader, name: "layer \(layer.digest)") { bytes in self.progress.bytes(bytes, of: nil) }
+                let diffID = try stream.finish()
+                if i < diffIDs.count, let expected = Digest(diffIDs[i]), expected != diffID {
+                    throw .digestMismatch(what: "uncompressed layer \(layer.digest) of \(name) (config diff_id)", expected: expected.description, actual: diffID.description)
+                }
+                progress.line("\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short): \(stats.entries) entries, \(Progress.megabytes(stats.bytes))")
+            }
+            try FS.touch(root + "/.cvmfscatalog")
+        }
+        if !options.skipLayers {
+            for (i, layer) in image.layers.enumerated() {
+                let folder = ".layers/\(layer.digest.prefix)/\(layer.digest.hex)"
+                if FS.exists(staging + "/" + folder) || FS.exists(newTree + "/" + folder) { continue }
+                let layerfs = newTree + "/" + folder + "/layerfs"
+                try FS.makeDirectories(layerfs)
+                let stream = HashingStream(source: try FileStream.openLayer(path: layerFiles[i]))
+                let applier = try LayerApplier(root: layerfs, whiteouts: false)
+                _ = try applier.apply(TarReader(source: stream, name: "layer \(layer.digest)"), name: "layer \(layer.digest)")
+                let diffID = try stream.finish()
+                try FS.touch(layerfs + "/.cvmfscatalog")
+                try FS.makeDirectories(newTree + "/" + folder + "/.metadata")
+                let info = LayerInfo(id: diffID.hex, created: config?.created ?? "", compressedDiffDigest: layer.digest.description,
+                                     diffDigest: diffID.description, diffSize: stream.count)
+                try FS.write(newTree + "/" + folder + "/.metadata/layers.json", JSON.encode([info]))
+            }
+        }
+        // Public symlink and the manifest that marks the conversion complete.
+        let link = newTree + "/" + name
+        try FS.makeDirectories(FS.parent(link))
+        try FS.remove(link)
+        try FS.symlink(target: symlinkTarget(image), at: link)
+        let metadata = newTree + "/" + image.reference.metadataPath
+        try FS.makeDirectories(metadata)
+        try FS.write(metadata + "/manifest.json", image.manifestBytes)
+        progress.line("\(name): converted into \(image.flatPath)")
+    }
+
+    /// Moves the new tree into the staging tree and records the layers' origins.
+    private func commit(_ images: [ResolvedImage]) throws(ImageError) {
+        try merge(from: newTree, into: staging)
+        for dir in [".flat", ".layers"] where FS.isDirectory(staging + "/" + dir) {
+            try FS.touch(staging + "/" + dir + "/.cvmfscatalog")
+            if dir == ".layers" {
+                for prefix in FS.list(staging + "/.layers") where FS.isDirectory(staging + "/.layers/" + prefix) {
+                    try FS.touch(staging + "/.layers/" + prefix + "/.cvmfscatalog")
+                }
+            }
+        }
+        if options.skipLayers { return }
+        for image in images {
+            for layer in image.layers {
+                let metadata = staging + "/.layers/\(layer.digest.prefix)/\(layer.digest.hex)/.metadata"
+                try FS.makeDirectories(metadata)
+                let path = metadata + "/origin.json"
+                var origin = Origin(origin: [])
+                if let bytes = try? FS.read(path), let decoded = try? JSON.decode(Origin.self, bytes, what: path) { origin = decoded }
+                if !origin.origin.contains(image.reference.publicPath) {
+                    origin.origin.append(image.reference.publicPath)
+                    try FS.write(path, JSON.encode(origin))
+                }
+            }
+        }
+    }
+
+    /// Renames every entry of `source` into `destination`, descending into directories that
+    /// exist on both sides; files and symlinks replace what was there.
+    private func merge(from source: String, into destination: String) throws(ImageError) {
+        for name in FS.list(source) {
+            let from = source + "/" + name
+            let to = destination + "/" + name
+            if FS.isDirectory(from) && FS.isDirectory(to) {
+                try merge(from: from, into: to)
+            } else {
+                if FS.isDirectory(to) { try FS.remove(to) }
+                try FS.rename(from, to)
+            }
+        }
+    }
+}
+
+struct LayerInfo: Codable {
+    var id: String
+    var created: String
+    var compressedDiffDigest: String
+    var diffDigest: String
+    var diffSize: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id, created
+        case compressedDiffDigest = "compressed-diff-digest"
+        case diffDigest = "diff-digest"
+        case diffSize = "diff-size"
+    }
+}
+
+struct Origin: Codable {
+    var origin: [String]
+}

@@ -1,0 +1,232 @@
+/// Reads a tar stream entry by entry: ustar and old-GNU headers, GNU long names
+/// (`L`, `K`), PAX extended headers (`x`; global `g` headers are skipped) and base-256
+/// numeric fields. The caller reads or skips each entry's data before asking for the next.
+final class TarReader {
+    private let source: ByteStream
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var end = 0
+    /// Bytes of the current entry's data not yet consumed, and its padding.
+    private var remaining: Int64 = 0
+    private var padding = 0
+    private let name: String
+
+    init(source: ByteStream, name: String) {
+        self.source = source
+        self.name = name
+        buffer = .allocate(byteCount: 1 << 20, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// The next entry, or nil at the end of the archive.
+    func next() throws(ImageError) -> TarEntry? {
+        try skipRest()
+        var longName: String?
+        var longLink: String?
+        var pax: [String: [UInt8]] = [:]
+        while true {
+            guard let header = try readBlock() else { return nil }
+            if header.allSatisfy({ $0 == 0 }) {
+                return nil  // end-of-archive marker (the second zero block need not be read)
+            }
+            try verifyChecksum(header)
+            let type = header[156]
+            let size = try number(header, 124, 12)
+            guard size >= 0 else { throw .layer("\(name): negative entry size") }
+            switch type {
+            case UInt8(ascii: "L"), UInt8(ascii: "K"):
+                let data = try readSmall(size)
+                let text = Self.string(data[...])
+                if type == UInt8(ascii: "L") { longName = text } else { longLink = text }
+                continue
+            case UInt8(ascii: "x"):
+                pax.merge(try parsePAX(try readSmall(size))) { $1 }
+                continue
+            case UInt8(ascii: "g"):
+                _ = try readSmall(size)
+                continue
+            default:
+                break
+            }
+            var path: String
+            if let p = pax["path"] { path = Self.string(p[...]) } else if let longName { path = longName } else {
+                path = Self.string(header[0..<100])
+                let magic = Array(header[257..<263])
+                if magic == Array("ustar\0".utf8) {  // POSIX ustar: prefix field
+                    let prefix = Self.string(header[345..<500])
+                    if !prefix.isEmpty { path = prefix + "/" + path }
+                }
+            }
+            var link = Self.string(header[157..<257])
+            if let l = pax["linkpath"] { link = Self.string(l[...]) } else if let longLink { link = longLink }
+            let kind: TarEntry.Kind
+            switch type {
+            case 0, UInt8(ascii: "0"), UInt8(ascii: "7"): kind = .regular
+            case UInt8(ascii: "1"): kind = .hardlink
+            case UInt8(ascii: "2"): kind = .symlink
+            case UInt8(ascii: "3"): kind = .characterDevice
+            case UInt8(ascii: "4"): kind = .blockDevice
+            case UInt8(ascii: "5"): kind = .directory
+            case UInt8(ascii: "6"): kind = .fifo
+            default:
+                throw .layer("\(name): entry '\(path)' has unsupported tar type '\(Character(Unicode.Scalar(type)))'")
+            }
+            // Old tars mark directories only by a trailing slash.
+            let regularWithSlash = kind == .regular && path.hasSuffix("/")
+            var entry = TarEntry(
+                path: path, kind: regularWithSlash ? .directory : kind,
+                mode: UInt32(truncatingIfNeeded: try number(header, 100, 8)) & 0o7777,
+                uid: UInt32(truncatingIfNeeded: try number(header, 108, 8)),
+                gid: UInt32(truncatingIfNeeded: try number(header, 116, 8)),
+                size: size, mtime: try number(header, 136, 12), linkTarget: link,
+                deviceMajor: UInt32(truncatingIfNeeded: try number(header, 329, 8)),
+                deviceMinor: UInt32(truncatingIfNeeded: try number(header, 337, 8)))
+            if let v = pax["size"], let n = Int64(Self.string(v[...])) { entry.size = n }
+            if let v = pax["uid"], let n = UInt32(Self.string(v[...])) { entry.uid = n }
+            if let v = pax["gid"], let n = UInt32(Self.string(v[...])) { entry.gid = n }
+            if let v = pax["mtime"] {
+                let text = Self.string(v[...])
+                let parts = text.split(separator: ".", maxSplits: 1)
+                if let s = Int64(parts[0]) {
+                    entry.mtime = s
+                    if parts.count == 2 {
+                        let digits = String(parts[1].prefix(9))
+                        let padded = digits + String(repeating: "0", count: 9 - digits.count)
+                        entry.mtimeNanoseconds = Int64(padded) ?? 0
+                    }
+                }
+            }
+            for (key, value) in pax.sorted(by: { $0.key < $1.key }) where key.hasPrefix("SCHILY.xattr.") {
+                entry.xattrs.append((String(key.dropFirst("SCHILY.xattr.".count)), value))
+            }
+            // Header-only types carry no data whatever the size field says (as Go's archive/tar).
+            if entry.kind == .regular {
+                remaining = entry.size
+                padding = Int((512 - entry.size % 512) % 512)
+            } else {
+                remaining = 0
+                padding = 0
+            }
+            return entry
+        }
+    }
+
+    /// Passes the current entry's data to `body` in pieces.
+    func readData(_ body: (UnsafeRawBufferPointer) throws(ImageError) -> Void) throws(ImageError) {
+        while remaining > 0 {
+            if start == end { try fill() }
+            let n = min(end - start, Int(clamping: remaining))
+            try body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<(start + n)]))
+            start += n
+            remaining -= Int64(n)
+        }
+        try consume(padding)
+        padding = 0
+    }
+
+    private func skipRest() throws(ImageError) {
+        if remaining > 0 || padding > 0 { try readData { _ throws(ImageError) in } }
+    }
+
+    private func fill() throws(ImageError) {
+        if start == end { start = 0; end = 0 }
+        let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]))
+        if n == 0 { throw .layer("\(name): tar archive is truncated") }
+        end += n
+    }
+
+    private func consume(_ count: Int) throws(ImageError) {
+        var left = count
+        while left > 0 {
+            if start == end { try fill() }
+            let n = min(left, end - start)
+            start += n
+            left -= n
+        }
+    }
+
+    /// The next 512-byte block, or nil at a clean end of input.
+    private func readBlock() throws(ImageError) -> [UInt8]? {
+        if end - start < 512 {
+            // Move the tail to the front and read until a block is complete or input ends.
+            let tail = end - start
+            if tail > 0 && start > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: tail) }
+            start = 0
+            end = tail
+            while end < 512 {
+                let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]))
+                if n == 0 {
+                    if end == 0 { return nil }
+                    throw .layer("\(name): tar archive ends inside a header")
+                }
+                end += n
+            }
+        }
+        let block = Array(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<(start + 512)]))
+        start += 512
+        return block
+    }
+
+    private func readSmall(_ size: Int64) throws(ImageError) -> [UInt8] {
+        guard size < 16 << 20 else { throw .layer("\(name): extended header of \(size) bytes is too large") }
+        var data = [UInt8]()
+        data.reserveCapacity(Int(size))
+        remaining = size
+        padding = Int((512 - size % 512) % 512)
+        try readData { (chunk: UnsafeRawBufferPointer) throws(ImageError) in data.append(contentsOf: chunk) }
+        return data
+    }
+
+    private func verifyChecksum(_ header: [UInt8]) throws(ImageError) {
+        let stored = try number(header, 148, 8)
+        var sum: Int64 = 0
+        for (i, byte) in header.enumerated() { sum += (i >= 148 && i < 156) ? 32 : Int64(byte) }
+        guard sum == stored else { throw .layer("\(name): tar header checksum mismatch (not a tar archive, or corrupt)") }
+    }
+
+    /// An octal field, or a base-256 one when its first byte has the high bit set.
+    private func number(_ header: [UInt8], _ offset: Int, _ length: Int) throws(ImageError) -> Int64 {
+        let field = header[offset..<(offset + length)]
+        if let first = field.first, first & 0x80 != 0 {
+            var value: Int64 = Int64(first & 0x3F)
+            let negative = first & 0x40 != 0
+            for byte in field.dropFirst() {
+                guard value < Int64.max >> 8 else { throw .layer("\(name): numeric field overflows") }
+                value = value << 8 | Int64(byte)
+            }
+            return negative ? -value : value
+        }
+        var value: Int64 = 0
+        var seenDigit = false
+        for byte in field {
+            if byte == 0 || (byte == 0x20 && seenDigit) { break }
+            if byte == 0x20 { continue }
+            guard byte >= 0x30 && byte <= 0x37 else { throw .layer("\(name): bad octal field in tar header") }
+            guard value < Int64.max >> 3 else { throw .layer("\(name): numeric field overflows") }
+            value = value << 3 | Int64(byte - 0x30)
+            seenDigit = true
+        }
+        return value
+    }
+
+    private func parsePAX(_ data: [UInt8]) throws(ImageError) -> [String: [UInt8]] {
+        var records: [String: [UInt8]] = [:]
+        var i = 0
+        while i < data.count {
+            guard let space = data[i...].firstIndex(of: 0x20),
+                  let length = Int(String(decoding: data[i..<space], as: UTF8.self)), length > 0,
+                  i + length <= data.count, let equals = data[(space + 1)..<(i + length)].firstIndex(of: 0x3D)
+            else { throw .layer("\(name): malformed PAX header") }
+            let key = String(decoding: data[(space + 1)..<equals], as: UTF8.self)
+            records[key] = Array(data[(equals + 1)..<(i + length - 1)])  // without the trailing newline
+            i += length
+        }
+        return records
+    }
+
+    static func string(_ bytes: ArraySlice<UInt8>) -> String {
+        let end = bytes.firstIndex(of: 0) ?? bytes.endIndex
+        return String(decoding: bytes[bytes.startIndex..<end], as: UTF8.self)
+    }
+}

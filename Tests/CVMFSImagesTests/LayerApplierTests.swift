@@ -1,0 +1,121 @@
+import Glibc
+import Testing
+@testable import CVMFSImages
+
+@Suite("Layer application")
+struct LayerApplierTests {
+    func apply(_ layers: [TarBuilder], whiteouts: Bool = true) throws -> String {
+        let root = temporaryDirectory() + "/rootfs"
+        let applier = try LayerApplier(root: root, whiteouts: whiteouts)
+        for (i, layer) in layers.enumerated() {
+            _ = try applier.apply(TarReader(source: MemoryStream(layer.archive), name: "layer \(i)"), name: "layer \(i)")
+        }
+        return root
+    }
+
+    @Test("whiteouts, opaque directories, replacement, symlinks and hard links across layers")
+    func layering() throws {
+        var one = TarBuilder()
+        one.directory("etc/"); one.file("etc/hello", "hello\n")
+        one.directory("data/"); one.file("data/gone", "x"); one.file("data/keep", "k")
+        one.directory("dir/"); one.file("dir/old", "old"); one.directory("dir/sub/"); one.file("dir/sub/deep", "d")
+        one.directory("replaced/"); one.file("replaced/child", "c")
+        one.file("a", "linked")
+        var two = TarBuilder()
+        two.file("data/.wh.gone", "")
+        two.directory("dir/"); two.file("dir/.wh..wh..opq", ""); two.file("dir/new", "new")
+        two.symlink("link", "etc/hello")
+        two.hardlink("b", "a")
+        two.file("replaced", "file now")
+        let root = try apply([one, two])
+        #expect(!FS.exists(root + "/data/gone"))
+        #expect(FS.exists(root + "/data/keep"))
+        #expect(FS.list(root + "/dir") == ["new"])
+        #expect(FS.readLink(root + "/link") == "etc/hello")
+        #expect(readText(root + "/replaced") == "file now")
+        var sa = stat(), sb = stat()
+        #expect(lstat(root + "/a", &sa) == 0 && lstat(root + "/b", &sb) == 0)
+        #expect(sa.st_ino == sb.st_ino)
+        #expect(sa.st_mtim.tv_sec == 1_700_000_000)
+        var sd = stat()
+        #expect(lstat(root + "/data", &sd) == 0 && sd.st_mtim.tv_sec == 1_700_000_000)  // kept after the whiteout
+    }
+
+    @Test("verbatim mode keeps whiteout files")
+    func verbatim() throws {
+        var layer = TarBuilder()
+        layer.directory("d/"); layer.file("d/.wh.x", ""); layer.file("d/.wh..wh..opq", "")
+        let root = try apply([layer], whiteouts: false)
+        #expect(FS.list(root + "/d") == [".wh..wh..opq", ".wh.x"])
+    }
+
+    @Test("entries that would leave the root are refused", arguments: ["dotdot", "absolute", "symlink", "hardlink"])
+    func escapes(kind: String) throws {
+        var layer = TarBuilder()
+        layer.directory("etc/")
+        switch kind {
+        case "dotdot": layer.file("etc/../../evil", "x")
+        case "absolute": layer.file("/evil", "x")
+        case "symlink": layer.symlink("etc/out", "../../../../.."); layer.file("etc/out/evil", "x")
+        default: layer.hardlink("etc/h", "../../etc/passwd")
+        }
+        #expect(throws: ImageError.self) { _ = try apply([layer]) }
+    }
+
+    @Test("symlinks in parent paths resolve inside the root")
+    func inRootSymlink() throws {
+        var layer = TarBuilder()
+        layer.directory("usr/"); layer.directory("usr/lib/"); layer.symlink("lib", "/usr/lib"); layer.file("lib/x.so", "so")
+        let root = try apply([layer])
+        #expect(readText(root + "/usr/lib/x.so") == "so")
+    }
+
+    @Test("a truncated archive is an error")
+    func truncated() throws {
+        var layer = TarBuilder()
+        layer.file("f", String(repeating: "x", count: 5000))
+        let bytes = Array(layer.bytes.prefix(2000))
+        let root = temporaryDirectory() + "/r"
+        let applier = try LayerApplier(root: root, whiteouts: true)
+        #expect(throws: ImageError.self) { _ = try applier.apply(TarReader(source: MemoryStream(bytes), name: "t"), name: "t") }
+    }
+}
+
+@Suite("References and recipes")
+struct ReferenceTests {
+    @Test("image references")
+    func references() throws {
+        let hub = try ImageReference.parse("ubuntu:22.04")
+        #expect(hub.publicPath == "registry.hub.docker.com/library/ubuntu:22.04")
+        let local = try ImageReference.parse("127.0.0.1:5000/test/multilayer:1", insecure: true)
+        #expect(local.registry == "127.0.0.1:5000" && local.repository == "test/multilayer" && local.tag == "1")
+        #expect(local.source == .registry(scheme: "http"))
+        let noTag = try ImageReference.parse("https://ghcr.io/org/image")
+        #expect(noTag.tag == "latest" && noTag.source == .registry(scheme: "https"))
+        let digest = "sha256:" + String(repeating: "ab", count: 32)
+        let byDigest = try ImageReference.parse("quay.io/a/b@\(digest)")
+        #expect(byDigest.tag == nil && byDigest.publicPath == "quay.io/a/b:\(digest)")
+        #expect(byDigest.metadataPath == ".metadata/quay.io/a/b")
+        let oci = try ImageReference.parse("oci:/tmp/layout:1 as localhost/x/y:2")
+        #expect(oci.source == .ociLayout(path: "/tmp/layout") && oci.publicPath == "localhost/x/y:2")
+        #expect(throws: ImageReference.ParseError.self) { _ = try ImageReference.parse("ftp://x/y") }
+        #expect(try ImageReference.parse("reg.io/a/b:v1.*").hasWildcard)
+    }
+
+    @Test("recipe")
+    func recipe() throws {
+        let recipe = try Recipe(text: """
+            version: 1   # comment
+            user: smith
+            cvmfs_repo: 'unpacked.cern.ch'
+            output_format: '$(scheme)://registry.gitlab.cern.ch/thin/$(image)'
+            input:
+            - 'https://registry.hub.docker.com/library/fedora:latest'
+              - "ubuntu:2*"
+            """)
+        #expect(recipe.repository == "unpacked.cern.ch")
+        #expect(recipe.inputs == ["https://registry.hub.docker.com/library/fedora:latest", "ubuntu:2*"])
+        #expect(throws: ImageError.self) { _ = try Recipe(text: "version: 2\ncvmfs_repo: a.b\ninput:\n - x") }
+        #expect(throws: ImageError.self) { _ = try Recipe(text: "version: 1\ncvmfs_repo: a.b\n") }
+    }
+}

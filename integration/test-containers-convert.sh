@@ -1,0 +1,138 @@
+#!/bin/bash
+# `cvmfs-swift convert`: a multi-layer test image (deleted file, replaced directory, symlink,
+# hard link across layers) converted from a loopback docker-registry (OCI and Docker v2s2
+# manifests) and from an OCI layout gives the same root file system as `umoci unpack`, also
+# through a FUSE mount of the published repository; a second run publishes nothing; a new tag
+# appears; a moved tag is republished; bad input fails clearly and leaves the repository alone.
+source "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null || { apt-get install -y umoci skopeo docker-registry >/dev/null 2>&1 || true; }; }
+need umoci; need skopeo; need docker-registry
+for t in umoci skopeo docker-registry; do command -v $t >/dev/null || fail "$t is not installed"; done
+
+MAKE="python3 $HERE/make-test-image.py"
+FQRN=unpacked.test.local
+OUT="$WORK/www/cvmfs/$FQRN"
+STAGING="$WORK/staging"
+CONVERT=("$BIN" convert --output "$OUT" --keys "$WORK/keys" --staging "$STAGING" --insecure --quiet)
+mkdir -p "$WORK/www/cvmfs"
+
+$MAKE "$WORK/layout" multilayer 1 >/dev/null
+$MAKE "$WORK/layout" multilayer2 2 >/dev/null
+for v in dotdot absolute symlink; do $MAKE "$WORK/bad-$v" "$v" 1 >/dev/null; done
+
+# loopback registry
+REG_PORT=$(free_port)
+cat > "$WORK/registry.yml" <<CONF
+version: 0.1
+log: { level: error }
+storage: { filesystem: { rootdirectory: $WORK/registry }, delete: { enabled: true } }
+http: { addr: 127.0.0.1:$REG_PORT }
+CONF
+docker-registry serve "$WORK/registry.yml" > "$WORK/registry.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$REG_PORT/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+REG=127.0.0.1:$REG_PORT
+push() { skopeo copy -q --dest-tls-verify=false "$@"; }
+push "oci:$WORK/layout:1" "docker://$REG/test/multilayer:1"
+push --format v2s2 "oci:$WORK/layout:1" "docker://$REG/test/multilayer:v2s2"
+
+# reference: umoci unpack of the same image
+umoci unpack --image "$WORK/layout:1" "$WORK/umoci1" >/dev/null 2>&1 || fail "umoci unpack"
+python3 "$LISTING" "$WORK/umoci1/rootfs" > "$WORK/want1.tsv"
+
+recipe() { { echo "version: 1"; echo "user: test"; echo "cvmfs_repo: '$FQRN'"; echo "input:"; for i in "$@"; do echo "  - '$i'"; done; } > "$WORK/recipe.yaml"; }
+revision() { "$BIN" verify "$OUT" --key "$WORK/keys/$FQRN.pub" 2>/dev/null | grep -o 'revision [0-9]*' | head -1; }
+published_sum() { md5sum < "$OUT/.cvmfspublished"; }
+
+recipe "$REG/test/multilayer:1" "$REG/test/multilayer:v2s2" "oci:$WORK/layout:1 as localhost/layout/multilayer:1"
+"${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/convert1.log" || { cat "$WORK/convert1.log"; fail "first conversion"; }
+for name in "$REG/test/multilayer:1" "$REG/test/multilayer:v2s2" "localhost/layout/multilayer:1"; do
+    [ -L "$STAGING/$name" ] || fail "$name: public symlink missing"
+    python3 "$LISTING" --skip .cvmfscatalog "$STAGING/$name/" > "$WORK/got.tsv"
+    diff "$WORK/want1.tsv" "$WORK/got.tsv" || fail "$name: root file system differs from umoci unpack"
+done
+target=$(readlink "$STAGING/$REG/test/multilayer:1")
+[[ "$target" == ../../.flat/??/* ]] || fail "symlink target $target is not ../../.flat/xx/<id>"
+id=${target##*/}
+[ -f "$STAGING/.flat/${id:0:2}/$id/.cvmfscatalog" ] || fail "flat image is not a nested catalog"
+[ -f "$STAGING/.metadata/$REG/test/multilayer:1/manifest.json" ] || fail ".metadata manifest"
+n_layers=$(ls -d "$STAGING"/.layers/??/*/layerfs | wc -l)
+[ "$n_layers" -ge 4 ] || fail ".layers holds $n_layers layerfs"
+grep -q "$REG/test/multilayer:1" "$STAGING"/.layers/??/*/.metadata/origin.json || fail "origin.json"
+ls "$STAGING"/.layers/??/*/layerfs/data/.wh.gone.txt >/dev/null || fail "layerfs keeps whiteouts verbatim"
+pass "registry (OCI, v2s2) and OCI layout conversions equal umoci unpack ($(wc -l < "$WORK/want1.tsv") entries)"
+
+# the published repository, mounted
+start_nginx A "$WORK/www"
+conf="$WORK/client.conf"
+write_config "$conf" "$FQRN" "http://127.0.0.1:$NGINX_PORT_A/cvmfs/@fqrn@" "$WORK/keys/$FQRN.pub" "$WORK/cache"
+MNT="$WORK/cvmfs/$FQRN"
+mount_repo "$FQRN" "$MNT" "$conf"
+python3 "$LISTING" --skip .cvmfscatalog "$MNT/$REG/test/multilayer:1/" > "$WORK/mounted.tsv"
+diff "$WORK/want1.tsv" "$WORK/mounted.tsv" || fail "mounted image differs from umoci unpack"
+unmount_repo "$MNT"
+pass "mounted repository shows the image as umoci unpacks it"
+
+# same recipe again: nothing new
+before=$(published_sum)
+"${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/convert2.log" || fail "second conversion"
+grep -q "nothing published" "$WORK/convert2.log" || { cat "$WORK/convert2.log"; fail "second run published"; }
+[ "$(published_sum)" = "$before" ] || fail "second run changed the manifest"
+pass "re-running the recipe publishes nothing"
+
+# a new tag, found by a wildcard
+push "oci:$WORK/layout:2" "docker://$REG/test/multilayer:2"
+recipe "$REG/test/multilayer:*"
+"${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/convert3.log" || { cat "$WORK/convert3.log"; fail "wildcard conversion"; }
+grep -q "new: $REG/test/multilayer:2" "$WORK/convert3.log" || { cat "$WORK/convert3.log"; fail "tag 2 not converted"; }
+grep -q "revision 2" "$WORK/convert3.log" || fail "tag 2: not revision 2"
+[ "$(cat "$STAGING/$REG/test/multilayer:2/new/file")" = "tag two" ] || fail "tag 2 content"
+pass "a pushed new tag appears after conversion (revision 2)"
+
+# tag 1 moved to the new image: republished
+push "oci:$WORK/layout:2" "docker://$REG/test/multilayer:1"
+recipe "$REG/test/multilayer:1"
+"${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/convert4.log" || fail "moved tag conversion"
+[ "$(readlink "$STAGING/$REG/test/multilayer:1")" = "$(readlink "$STAGING/$REG/test/multilayer:2")" ] || fail "moved tag: symlink not updated"
+grep -q "revision 3" "$WORK/convert4.log" || fail "moved tag: not revision 3"
+pass "a moved tag is republished"
+
+# bad input: clear errors, repository unchanged
+expect_failure() {
+    local what=$1 pattern=$2
+    shift 2
+    local before
+    before=$(published_sum)
+    recipe "$@"
+    if "${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/bad.log" 2>&1; then fail "$what: conversion succeeded"; fi
+    grep -q -- "$pattern" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "$what: message lacks '$pattern'"; }
+    [ "$(published_sum)" = "$before" ] || fail "$what: repository changed"
+    [ -z "$(ls "$STAGING.work/new" 2>/dev/null)" ] || fail "$what: leftovers in the work tree"
+    pass "$what: $(grep -o 'convert failed: .*' "$WORK/bad.log" | cut -c1-140)"
+}
+expect_failure "unreachable registry" "cannot reach" "127.0.0.1:1/test/multilayer:1"
+expect_failure "missing tag" "not found" "$REG/test/multilayer:nope"
+expect_failure "wildcard without match" "no tag" "$REG/test/multilayer:zz*"
+expect_failure "'../' entry" "leaves the root" "oci:$WORK/bad-dotdot:1 as localhost/bad/dotdot:1"
+expect_failure "absolute entry" "absolute path" "oci:$WORK/bad-absolute:1 as localhost/bad/absolute:1"
+expect_failure "entry through a symlink" "symbolic link that leads outside" "oci:$WORK/bad-symlink:1 as localhost/bad/symlink:1"
+[ ! -e /tmp/evil ] && [ ! -e "$WORK/evil" ] || fail "an unsafe entry was written"
+# a layer whose bytes do not match its digest (corrupted in the registry's storage)
+push "oci:$WORK/layout:1" "docker://$REG/test/corrupt:1"
+layer=$(python3 -c "import json,sys; m=json.load(open('$WORK/layout/index.json'))['manifests'][0]['digest'].split(':')[1]; print(json.load(open('$WORK/layout/blobs/sha256/'+m))['layers'][1]['digest'].split(':')[1])")
+blob="$WORK/registry/docker/registry/v2/blobs/sha256/${layer:0:2}/$layer/data"
+[ -f "$blob" ] || fail "registry blob $blob"
+printf 'corrupt' >> "$blob"
+rm -rf "$STAGING.work/blobs"
+expect_failure "layer digest mismatch" "digest mismatch" "$REG/test/corrupt:1"
+
+# a `docker save`-style archive
+skopeo copy -q "oci:$WORK/layout:1" "docker-archive:$WORK/saved.tar:localhost/saved/multilayer:1"
+recipe "docker-archive:$WORK/saved.tar"
+"${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/convert5.log" || { cat "$WORK/convert5.log"; fail "docker archive conversion"; }
+python3 "$LISTING" --skip .cvmfscatalog "$STAGING/localhost/saved/multilayer:1/" > "$WORK/got.tsv"
+diff "$WORK/want1.tsv" "$WORK/got.tsv" || fail "docker archive: root file system differs from umoci unpack"
+pass "docker archive conversion equals umoci unpack"
+echo "all convert tests passed"
