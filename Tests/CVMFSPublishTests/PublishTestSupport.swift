@@ -38,7 +38,7 @@ struct PublishedRepository {
     }
 
     /// Keys, a small source tree and revision 1 of it, all in a new scratch folder.
-    static func make(label: String, tree: (String) throws -> Void = writeSmallTree, _ change: (inout PublishOptions) -> Void = { _ in }) throws -> PublishedRepository {
+    static func make(label: String, tree: (String) throws -> Void = writeSmallTree, options change: (inout PublishOptions) -> Void = { _ in }) throws -> PublishedRepository {
         let scratch = try ProcessSupport.makeTemporaryDirectory(label)
         do {
             try tree(scratch + "/source")
