@@ -14,6 +14,9 @@ public struct ObjectDecoder: ~Copyable {
     private var stream: UnsafeMutablePointer<z_stream>?
     private var ended = false
     private var failure: ObjectError?
+    /// zlib refused the stream: the rest is only hashed, so that `finish`
+    /// can report a hash mismatch, which explains the zlib error better.
+    private var inflateFailed = false
     private var outputBuffer: UnsafeMutableRawBufferPointer
     public private(set) var decodedSize: Int64 = 0
 
@@ -46,15 +49,16 @@ public struct ObjectDecoder: ~Copyable {
 
     /// Hashes `bytes` and passes what they decode to into `sink`.
     public mutating func consume(_ bytes: UnsafeRawBufferPointer, into sink: (UnsafeRawBufferPointer) throws -> Void) throws(ObjectError) {
-        if let failure { throw failure }
+        if let failure, !inflateFailed { throw failure }
         hasher.update(bytes)
+        if inflateFailed { return }
         guard let stream else {
             decodedSize += Int64(bytes.count)
             do { try sink(bytes) } catch { throw fail(.sinkFailed(object: expected, reason: "\(error)")) }
             return
         }
         guard bytes.count > 0 else { return }
-        if ended { throw fail(.trailingData(object: expected)) }
+        if ended { return inflateFailure(.trailingData(object: expected)) }
         stream.pointee.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(bytes.count)
         let out = outputBuffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
@@ -74,11 +78,11 @@ public struct ObjectDecoder: ~Copyable {
                 break
             case Z_STREAM_END:
                 ended = true
-                if stream.pointee.avail_in > 0 { throw fail(.trailingData(object: expected)) }
+                if stream.pointee.avail_in > 0 { return inflateFailure(.trailingData(object: expected)) }
                 return
             default:
                 let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(rc)"
-                throw fail(.corruptStream(object: expected, reason: message))
+                return inflateFailure(.corruptStream(object: expected, reason: message))
             }
         } while stream.pointee.avail_in > 0 || stream.pointee.avail_out == 0
     }
@@ -93,6 +97,11 @@ public struct ObjectDecoder: ~Copyable {
         if let expectedSize, expectedSize != decodedSize {
             throw .sizeMismatch(object: expected, expected: expectedSize, actual: decodedSize)
         }
+    }
+
+    private mutating func inflateFailure(_ error: ObjectError) {
+        failure = error
+        inflateFailed = true
     }
 
     private mutating func fail(_ error: ObjectError) -> ObjectError {
