@@ -35,11 +35,7 @@ let package = Package(
         .executableTarget(
             name: "cvmfs-swift",
             dependencies: [
-<<<<<<< HEAD
-                "CVMFSFormat", "CVMFSPublish", "CVMFSClient", "CVMFSFuse", "CLinux",
-=======
-                "CVMFSFormat", "CVMFSPublish", "CVMFSClient", "CVMFSFuse", "CVMFSImages",
->>>>>>> images
+                "CVMFSFormat", "CVMFSPublish", "CVMFSClient", "CVMFSFuse", "CVMFSImages", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
