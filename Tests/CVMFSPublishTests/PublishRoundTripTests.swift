@@ -32,7 +32,7 @@ struct PublishRoundTripTests {
         try Self.makeContent(source)
         let want = try ProcessSupport.treeListing(source)
         #expect(want.split(separator: "\n").count > 2000)
-        let keys = try RepositoryKeys(directory: scratch + "/keys", fqrn: PublishedRepository.fqrn)
+        let keys = try PublishedRepository.installSharedKeys(in: scratch + "/keys")
         for (index, configuration) in Self.configurations.enumerated() {
             let output = scratch + "/repo\(index)"
             var options = PublishOptions(fqrn: PublishedRepository.fqrn, keyDirectory: scratch + "/keys")

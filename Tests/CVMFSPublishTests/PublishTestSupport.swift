@@ -32,7 +32,7 @@ struct PublishedRepository {
         try Data("alpha\n".utf8).write(to: URL(fileURLWithPath: root + "/a.txt"))
         try Data(String(repeating: "beta line\n", count: 500).utf8).write(to: URL(fileURLWithPath: root + "/dir/b.txt"))
         var generator = SplitMix(seed: 42)
-        let big = (0..<(1_500_000)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let big = (0..<(700_000)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         try Data(big).write(to: URL(fileURLWithPath: root + "/dir/big.bin"))
         try fm.createSymbolicLink(atPath: root + "/link", withDestinationPath: "a.txt")
     }
@@ -42,7 +42,7 @@ struct PublishedRepository {
         let scratch = try ProcessSupport.makeTemporaryDirectory(label)
         do {
             try tree(scratch + "/source")
-            let keys = try RepositoryKeys(directory: scratch + "/keys", fqrn: fqrn)
+            let keys = try installSharedKeys(in: scratch + "/keys")
             var repository = PublishedRepository(scratch: scratch, keys: keys, report: placeholderReport)
             repository.report = try Publisher(options: repository.options(change)).publish(source: repository.source, output: repository.output)
             return repository
@@ -50,6 +50,29 @@ struct PublishedRepository {
             ProcessSupport.remove(scratch)
             throw error
         }
+    }
+
+    /// RSA key generation is the slow part of a small publish: one key set,
+    /// generated once and kept in memory, is written into each test's folder.
+    private static let sharedKeyFiles: [(name: String, bytes: Data)] = {
+        do {
+            let directory = try ProcessSupport.makeTemporaryDirectory("shared-keys")
+            defer { ProcessSupport.remove(directory) }
+            _ = try RepositoryKeys(directory: directory, fqrn: fqrn)
+            return try ["masterkey", "pub", "key", "crt"].map { ext in
+                ("\(fqrn).\(ext)", try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(fqrn).\(ext)")))
+            }
+        } catch {
+            fatalError("cannot generate the shared test keys: \(error)")
+        }
+    }()
+
+    static func installSharedKeys(in directory: String) throws -> RepositoryKeys {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for file in sharedKeyFiles {
+            try file.bytes.write(to: URL(fileURLWithPath: directory + "/" + file.name))
+        }
+        return try RepositoryKeys(directory: directory, fqrn: fqrn)
     }
 
     private static let placeholderReport = PublishReport(
