@@ -7,6 +7,9 @@ public protocol ObjectProvider: Sendable {
     /// downloads and verifies it first if it is not cached.
     func openPinned(_ hash: ContentHash, suffix: ObjectSuffix, compression: Compression, expectedSize: UInt64?) throws(FileSystemError) -> Int32
     func unpin(_ hash: ContentHash)
+    /// The hash of the cached, inflated copy of an object, recomputed from
+    /// the cache file (`user.lhash`); nil when the object is not cached.
+    func cachedCopyHash(_ hash: ContentHash) -> ContentHash?
     /// The path of a cached, inflated catalog (downloaded if missing), pinned
     /// for as long as it is mounted.
     func catalogFile(_ hash: ContentHash) throws(FileSystemError) -> String

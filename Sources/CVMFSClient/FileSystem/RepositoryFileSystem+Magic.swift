@@ -6,9 +6,14 @@ extension RepositoryFileSystem {
     func magicAttribute(_ name: String, of record: InodeRecord) throws(FileSystemError) -> [UInt8]? {
         let entry = record.entry
         switch name {
-        case "hash", "lhash":
+        case "hash":
             guard entry.isRegular, let hash = entry.contentHash else { throw .noAttribute }
             return Array(hash.description.utf8)
+        case "lhash":
+            // The cache holds objects inflated, so for zlib objects this is
+            // the hash of the plain bytes, not the object name.
+            guard entry.isRegular, let hash = entry.contentHash else { throw .noAttribute }
+            return Array((provider.cachedCopyHash(hash)?.description ?? "Not in cache").utf8)
         case "chunks":
             guard entry.isRegular else { throw .noAttribute }
             if entry.isChunked {

@@ -51,6 +51,22 @@ public final class CachedObjectProvider: ObjectProvider {
         }
     }
 
+    public func cachedCopyHash(_ hash: ContentHash) -> ContentHash? {
+        guard let fd = try? cache.open(hash) else { return nil }
+        defer { fd.close() }
+        var hasher = ContentHasher(hash.algorithm)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var offset: Int64 = 0
+        while true {
+            guard let n = try? fd.read(into: buffer, at: offset) else { return nil }
+            if n <= 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            offset += Int64(n)
+        }
+        return hasher.finalize()
+    }
+
     /// The certificate object, inflated (cached like any object).
     func readSmallObject(_ hash: ContentHash, suffix: ObjectSuffix) throws(FileSystemError) -> [UInt8] {
         let fd = try fetch(hash, suffix: suffix, compression: .zlib, expectedSize: nil, kind: .regular)
