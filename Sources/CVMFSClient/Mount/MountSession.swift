@@ -76,6 +76,7 @@ public final class MountSession: MountStatus {
             offline.offline = true
             offline.lastError = "\(error)"
             initial = offline
+            Log.notice("\(fqrn): servers unreachable, mounting cached revision \(breadcrumb.revision) offline: \(error)")
         }
         if !manifestBytes.isEmpty {
             do {
