@@ -39,8 +39,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "CVMFSFormatTests", dependencies: ["CVMFSFormat", "CVMFSPublish"]),
-        .testTarget(name: "CVMFSPublishTests", dependencies: ["CVMFSPublish", "CVMFSFormat"]),
+        // Fixture paths and process helpers shared by the test targets.
+        .target(name: "CVMFSTestSupport", path: "Tests/Support"),
+        .testTarget(name: "CVMFSFormatTests", dependencies: ["CVMFSFormat", "CVMFSPublish", "CVMFSTestSupport"]),
+        .testTarget(name: "CVMFSPublishTests", dependencies: ["CVMFSPublish", "CVMFSFormat", "CVMFSTestSupport"]),
         .testTarget(name: "CVMFSClientTests", dependencies: ["CVMFSClient", "CVMFSFormat", "CVMFSPublish"]),
         .testTarget(name: "CVMFSImagesTests", dependencies: ["CVMFSImages", "CVMFSPublish", "CVMFSFormat"]),
         .testTarget(name: "CVMFSFuseTests", dependencies: ["CVMFSFuse", "CVMFSClient"]),

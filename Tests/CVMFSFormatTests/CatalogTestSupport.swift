@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CVMFSTestSupport
 @testable import CVMFSFormat
 
 /// Helpers shared by the catalog tests: inflating fixture catalogs and scratch files.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CVMFSTestSupport
 @testable import CVMFSFormat
 
 @Suite("RepositoryReader on the upstream fixture repository")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CVMFSTestSupport
 @testable import CVMFSFormat
 
 @Suite("Manifest, whitelist and certificate verification")

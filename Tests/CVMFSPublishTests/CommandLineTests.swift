@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CVMFSTestSupport
 import CVMFSFormat
 @testable import CVMFSPublish
 
