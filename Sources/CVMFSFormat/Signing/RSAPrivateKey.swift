@@ -19,13 +19,7 @@ public final class RSAPrivateKey: @unchecked Sendable {
     /// Reads a PEM RSA private key, PKCS#1 (`BEGIN RSA PRIVATE KEY`, as
     /// older `openssl genrsa` wrote) or PKCS#8 (`BEGIN PRIVATE KEY`).
     public convenience init(pem: [UInt8], source: String = "PEM data") throws(SignatureError) {
-        let parsed = MemoryBIO.reading(pem) { PEM_read_bio_PrivateKey($0, nil, nil, nil) }
-        _ = OpenSSLErrorQueue.drain()
-        guard let parsed else { throw .keyFileUnparsable(path: source) }
-        guard EVP_PKEY_get_base_id(parsed) == EVP_PKEY_RSA else {
-            EVP_PKEY_free(parsed)
-            throw .keyFileUnparsable(path: source)
-        }
+        let parsed = try PEMKey.readRSA(pem, source: source) { PEM_read_bio_PrivateKey($0, nil, nil, nil) }
         self.init(owning: parsed)
     }
 

@@ -21,13 +21,7 @@ public final class RSAPublicKey: @unchecked Sendable {
     /// key, the format of `CVMFS_PUBLIC_KEY` files (§6). `source` names the
     /// origin in the error, normally the file path.
     public convenience init(pem: [UInt8], source: String = "PEM data") throws(SignatureError) {
-        let parsed = MemoryBIO.reading(pem) { PEM_read_bio_PUBKEY($0, nil, nil, nil) }
-        _ = OpenSSLErrorQueue.drain()
-        guard let parsed else { throw .keyFileUnparsable(path: source) }
-        guard EVP_PKEY_get_base_id(parsed) == EVP_PKEY_RSA else {
-            EVP_PKEY_free(parsed)
-            throw .keyFileUnparsable(path: source)
-        }
+        let parsed = try PEMKey.readRSA(pem, source: source) { PEM_read_bio_PUBKEY($0, nil, nil, nil) }
         self.init(owning: parsed)
     }
 
