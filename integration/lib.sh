@@ -31,7 +31,7 @@ cleanup() {
         [ -n "$p" ] || continue
         for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     done
-    rm -rf "$WORK"
+    rm -rf "$WORK" 2>/dev/null || { sleep 1; rm -rf "$WORK"; }
     exit $status
 }
 
