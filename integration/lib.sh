@@ -66,6 +66,9 @@ http {
     server {
         listen 127.0.0.1:$port;
         root $root;
+        # Like a Stratum 1 (upstream's Apache config): content-addressed objects never change,
+        # so proxies may keep them; without this, squid revalidates every recently written file.
+        location ~ /data/ { expires 3d; }
     }
 }
 CONF
