@@ -31,7 +31,7 @@ cleanup() {
         [ -n "$p" ] || continue
         for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     done
-    rm -rf "$WORK"
+    rm -rf "$WORK" 2>/dev/null || { sleep 1; rm -rf "$WORK"; }
     exit $status
 }
 
@@ -66,6 +66,9 @@ http {
     server {
         listen 127.0.0.1:$port;
         root $root;
+        # Like a Stratum 1 (upstream's Apache config): content-addressed objects never change,
+        # so proxies may keep them; without this, squid revalidates every recently written file.
+        location ~ /data/ { expires 3d; }
     }
 }
 CONF
@@ -84,14 +87,15 @@ write_config() {
     local file=$1 fqrn=$2 url=$3 key=$4 cache=$5
     shift 5
     {
-        echo "CVMFS_SERVER_URL=$url"
+        echo "CVMFS_SERVER_URL='$url'"   # quoted: the file is shell, and ';' separates hosts
         echo "CVMFS_HTTP_PROXY=DIRECT"
         echo "CVMFS_PUBLIC_KEY=$key"
         echo "CVMFS_CACHE_BASE=$cache"
         echo "CVMFS_SHARED_CACHE=no"
         echo "CVMFS_QUOTA_LIMIT=${QUOTA_MB:-2000}"
         echo "CVMFS_KCACHE_TIMEOUT=60"
-        for line in "$@"; do echo "$line"; done
+        # NAME=VALUE arguments are written with the value single-quoted ('|' and ';' are shell syntax).
+        for line in "$@"; do echo "${line%%=*}='${line#*=}'"; done
     } > "$file"
 }
 
@@ -114,3 +118,72 @@ unmount_repo() {
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
 }
+
+# start_squid NAME: a caching forward proxy on 127.0.0.1 with a private config (recipes/50-http.sh);
+# sets SQUID_PORT_<NAME> and SQUID_LOG_<NAME> (access log, squid format: ... TCP_MISS/200 ...).
+# Runs in the foreground (-N) so its pid is ours to stop. Debian's stock config denies
+# to_localhost, which would block our loopback origins; this config allows localhost only.
+start_squid() {
+    local name=$1 dir="$WORK/squid-$1" port
+    port=$(free_port)
+    mkdir -p "$dir/cache"
+    cat > "$dir/squid.conf" <<CONF
+http_port 127.0.0.1:$port
+visible_hostname squid-$name.test
+pid_filename $dir/squid.pid
+cache_effective_user proxy
+cache_dir ufs $dir/cache 512 16 256
+maximum_object_size 256 MB
+cache_mem 64 MB
+coredump_dir $dir
+access_log stdio:$dir/access.log squid
+cache_log $dir/cache.log
+cache_store_log none
+http_access allow localhost
+http_access deny all
+shutdown_lifetime 0 seconds
+CONF
+    chown -R proxy:proxy "$dir"
+    chmod 755 "$WORK"     # mktemp -d makes it 0700; squid's workers run as 'proxy'
+    squid -f "$dir/squid.conf" -z -N > "$dir/init.log" 2>&1 || fail "squid -z: $(cat "$dir/init.log")"
+    squid -f "$dir/squid.conf" -N -d 0 > "$dir/stderr.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 100); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$port" "http://127.0.0.1:1/" 2>/dev/null)" != 000 ] && break
+        sleep 0.1
+    done
+    printf -v "SQUID_PORT_$name" '%s' "$port"
+    printf -v "SQUID_LOG_$name" '%s' "$dir/access.log"
+}
+
+# start_fault_server NAME ROOTDIR [ARGS...]: integration/fault_server.py serving ROOTDIR; sets
+# FAULT_PORT_<NAME> and FAULT_LOG_<NAME>. Change its mode at run time with fault_mode.
+start_fault_server() {
+    local name=$1 root=$2 dir="$WORK/fault-$1"
+    shift 2
+    mkdir -p "$dir"
+    python3 "$HERE/fault_server.py" --root "$root" --port 0 --log "$dir/requests.log" "$@" > "$dir/stdout" 2> "$dir/stderr" &
+    PIDS+=($!)
+    local port=""
+    for _ in $(seq 100); do
+        port=$(sed -n 's/^PORT //p' "$dir/stdout" 2>/dev/null | head -1)
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    [ -n "$port" ] || fail "fault server $name did not start: $(cat "$dir/stderr")"
+    printf -v "FAULT_PORT_$name" '%s' "$port"
+    printf -v "FAULT_LOG_$name" '%s' "$dir/requests.log"
+}
+
+# fault_mode PORT MODE [PATH]: switches a running fault server (PATH omitted = global).
+fault_mode() {
+    local url="http://127.0.0.1:$1/__fault?mode=$2"
+    [ -n "${3:-}" ] && url="$url&path=$3"
+    curl -fsS --noproxy '*' -o /dev/null "$url"
+}
+
+# A port nothing listens on: connections are refused at once.
+dead_port() { free_port; }
+
+# elapsed_ms START_NS: milliseconds since START_NS (from `date +%s%N`).
+elapsed_ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
