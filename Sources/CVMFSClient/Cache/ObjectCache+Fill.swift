@@ -154,7 +154,7 @@ extension ObjectCache {
             let commit = held
             let fd = try state.withLock { (s) throws(CacheError) -> CInt in
                 guard let shared = s.shared else { return -1 }
-                return try Self.commitShared(&s, shared, hash: hash, tempPath: tempPath, readFD: readFD, size: size,
+                return try Self.commitShared(&s, shared, hash: hash, tempPath: tempPath, tempFD: tempFD, readFD: readFD, size: size,
                                              kind: kind, description: description, pin: pin, reservation: commit,
                                              threshold: threshold)
             }

@@ -144,7 +144,7 @@ extension ObjectCache {
     /// pinned there) and our temp file is removed; either way the temp path
     /// is gone on success. Returns the descriptor to hand out.
     static func commitShared(
-        _ s: inout ObjectCacheState, _ shared: SharedCacheLedger, hash: ContentHash, tempPath: String, readFD: CInt,
+        _ s: inout ObjectCacheState, _ shared: SharedCacheLedger, hash: ContentHash, tempPath: String, tempFD: CInt, readFD: CInt,
         size: Int64, kind: CacheObjectKind, description: String, pin: Bool, reservation: Int64, threshold: Int64
     ) throws(CacheError) -> CInt {
         let finalPath = shared.directory.objectPath(hash)
@@ -154,6 +154,10 @@ extension ObjectCache {
         let pinned = s.pinned
         do throws(CacheError) {
             try shared.locked { () throws(CacheError) in
+                // The producer's LOCK_EX only guards the file while it sits in
+                // txn/ (reconcile runs under this same lock); as a cache object
+                // it must take pins.
+                try? CacheSyscall.flock(tempFD, LOCK_UN)
                 if let existing = try shared.row(hash), let theirs = try? CacheSyscall.open(finalPath, O_RDONLY) {
                     entry.size = existing.size
                     fd = theirs

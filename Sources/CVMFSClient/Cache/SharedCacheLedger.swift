@@ -163,6 +163,7 @@ final class SharedCacheLedger {
     @discardableResult
     func dropDeadReservations() throws(CacheError) -> Int {
         reservationPidsStatement.bind([])
+        defer { reservationPidsStatement.reset() }
         var dead: [Int64] = []
         while try reservationPidsStatement.step() {
             if !CacheSyscall.processExists(reservationPidsStatement.int(1)) { dead.append(reservationPidsStatement.int(0)) }
@@ -174,6 +175,7 @@ final class SharedCacheLedger {
     /// The row of `hash`, if any: (size, kind, description).
     func row(_ hash: ContentHash) throws(CacheError) -> (size: Int64, kind: CacheObjectKind, description: String)? {
         rowStatement.bind([.text(hash.description)])
+        defer { rowStatement.reset() }
         guard try rowStatement.step() else { return nil }
         let path = rowStatement.text(2)
         return (rowStatement.int(0), CacheObjectKind(databaseType: rowStatement.int(1), description: path), path)
@@ -191,6 +193,7 @@ final class SharedCacheLedger {
 
     private func scalar(_ statement: CacheStatement, _ values: [CacheSQLValue]) throws(CacheError) -> Int64 {
         statement.bind(values)
+        defer { statement.reset() }
         guard try statement.step() else { return 0 }
         return statement.int(0)
     }
@@ -207,6 +210,7 @@ final class SharedCacheLedger {
         lruStatement.bind([])
         var candidates: [(sha1: String, size: Int64)] = []
         while try lruStatement.step() { candidates.append((lruStatement.text(0), lruStatement.int(1))) }
+        lruStatement.reset()
         var evicted: [ContentHash] = []
         var offset = 0
         while used > target, offset < candidates.count {
