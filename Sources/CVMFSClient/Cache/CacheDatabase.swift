@@ -26,7 +26,14 @@ final class CacheDatabase {
 
     /// Opens (creating if needed) the database. Throws if the file is not a
     /// usable `cachedb`; the caller then deletes it and tries again.
-    init(path: String) throws(CacheError) {
+    ///
+    /// A private cache uses upstream's pragmas (`locking_mode=EXCLUSIVE`, so
+    /// a second process fails at open). A `shared` cache is opened in normal
+    /// locking mode with a write-ahead log, so that several processes can use
+    /// it; they serialize their transactions with `SharedCacheLedger`'s
+    /// `lock_cachedb` flock, and the busy timeout only covers a reader
+    /// that is not one of ours.
+    init(path: String, shared: Bool = false) throws(CacheError) {
         self.path = path
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -38,7 +45,14 @@ final class CacheDatabase {
         }
         handle = db
         // auto_vacuum must be set before the first table is created.
-        try execute("PRAGMA synchronous=0; PRAGMA locking_mode=EXCLUSIVE; PRAGMA auto_vacuum=1;")
+        if shared {
+            // WAL survives a killed writer (the next opener rolls the log back);
+            // synchronous=NORMAL is the documented safe setting with WAL.
+            sqlite3_busy_timeout(db, 10_000)
+            try execute("PRAGMA auto_vacuum=1; PRAGMA journal_mode=WAL; PRAGMA synchronous=1;")
+        } else {
+            try execute("PRAGMA synchronous=0; PRAGMA locking_mode=EXCLUSIVE; PRAGMA auto_vacuum=1;")
+        }
         try execute("""
             CREATE TABLE IF NOT EXISTS cache_catalog (sha1 TEXT PRIMARY KEY, size INTEGER, acseq INTEGER, \
             path TEXT, type INTEGER, pinned INTEGER);

@@ -50,6 +50,10 @@ final class CacheStatement {
         throw database.error(rc, sql: sql)
     }
 
+    /// Ends a query early. A SELECT left un-reset keeps its read transaction
+    /// (and, in WAL mode, its old snapshot) open on the connection.
+    func reset() { sqlite3_reset(handle) }
+
     func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
 
     func text(_ column: Int32) -> String {

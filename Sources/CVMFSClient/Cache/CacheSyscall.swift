@@ -114,6 +114,41 @@ public enum CacheSyscall {
         return ((st.st_mode & S_IFMT) == S_IFDIR, Int64(st.st_size), Int64(st.st_atim.tv_sec))
     }
 
+    /// `flock(2)`. With `LOCK_NB`, a lock held elsewhere throws `EWOULDBLOCK`.
+    /// flock locks belong to the open file description and vanish when its
+    /// last descriptor closes, so a killed process never leaves one behind.
+    static func flock(_ fd: CInt, _ operation: CInt) throws(Errno) {
+        let call = flockFunction
+        let (rc, code) = retrying { call(fd, operation) }
+        if rc < 0 { throw Errno(rawValue: code) }
+    }
+
+    /// libc's `flock` function. Swift resolves `Glibc.flock(fd, op)` to the
+    /// initializer of `struct flock` (the fcntl lock record), so the function
+    /// is looked up by name once; glibc always exports it.
+    private static let flockFunction: @convention(c) (CInt, CInt) -> CInt = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "flock") else {
+            fatalError("libc does not export flock")
+        }
+        return unsafeBitCast(symbol, to: (@convention(c) (CInt, CInt) -> CInt).self)
+    }()
+
+    /// `fstat(2)`: (size, link count). A link count of 0 means the file was unlinked.
+    static func fstat(_ fd: CInt) throws(Errno) -> (size: Int64, links: Int) {
+        var st = Glibc.stat()
+        let (rc, code) = retrying { Glibc.fstat(fd, &st) }
+        if rc < 0 { throw Errno(rawValue: code) }
+        return (Int64(st.st_size), Int(st.st_nlink))
+    }
+
+    /// True unless `kill(pid, 0)` says the process does not exist (`ESRCH`).
+    /// A process of another user (`EPERM`) counts as alive.
+    static func processExists(_ pid: Int64) -> Bool {
+        guard pid > 0, pid <= Int64(Int32.max) else { return false }
+        let (rc, code) = retrying { Glibc.kill(pid_t(pid), 0) }
+        return rc == 0 || code != ESRCH
+    }
+
     /// Names in a directory, without `.` and `..`.
     static func listDirectory(_ path: String) throws(Errno) -> [String] {
         guard let dir = Glibc.opendir(path) else { throw Errno(rawValue: Glibc.errno) }

@@ -74,6 +74,10 @@ extension ObjectCache {
     static func reserve(_ s: inout ObjectCacheState, _ hash: ContentHash, amount: Int64, size: Int64,
                         limit: Int64, directory: CacheDirectory) throws(CacheError) {
         if size > limit / 2 { throw .objectTooLarge(hash: hash, size: size, limit: limit) }
+        if let shared = s.shared {
+            try reserveShared(&s, shared, hash, amount: amount, limit: limit)
+            return
+        }
         if s.used + s.reserved + amount > limit {
             // Upstream cleans down to the threshold (limit/2) when an insert overflows.
             _ = evict(&s, directory: directory, toUsed: max(limit / 2 - s.reserved - amount, 0))
@@ -94,7 +98,7 @@ extension ObjectCache {
         defer {
             // Whatever happened, the reservation is released (commit turned it into `used`).
             let release = held
-            if release > 0 { state.withLock { $0.reserved -= release } }
+            if release > 0 { state.withLock { Self.releaseReservation(&$0, release) } }
             state.withLock { _ = $0.inFlight.removeValue(forKey: hash) }
         }
         // Unmanaged caches are not tracked in memory: another process may have filled it.
@@ -107,6 +111,10 @@ extension ObjectCache {
             throw .io(operation: "mkstemp", path: directory.txnPath, errno: error.rawValue)
         }
         var renamed = false
+        if isShared {
+            // Marks the download as live for other processes' reconcile (see `removeStaleTemps`).
+            try? CacheSyscall.flock(tempFD, LOCK_EX)
+        }
         defer {
             CacheSyscall.close(tempFD)
             if !renamed { try? CacheSyscall.unlink(tempPath) }
@@ -139,6 +147,21 @@ extension ObjectCache {
         let readFD: CInt
         do { readFD = try CacheSyscall.open(tempPath, O_RDONLY) } catch {
             throw .io(operation: "open", path: tempPath, errno: error.rawValue)
+        }
+        if isManaged && isShared {
+            let size = sink.writtenSize
+            let threshold = self.threshold
+            let commit = held
+            let fd = try state.withLock { (s) throws(CacheError) -> CInt in
+                guard let shared = s.shared else { return -1 }
+                return try Self.commitShared(&s, shared, hash: hash, tempPath: tempPath, tempFD: tempFD, readFD: readFD, size: size,
+                                             kind: kind, description: description, pin: pin, reservation: commit,
+                                             threshold: threshold)
+            }
+            // The reservation became `used` (or was given back) inside the commit.
+            held = 0
+            renamed = true
+            return FileDescriptor(rawValue: fd)
         }
         let finalPath = directory.objectPath(hash)
         do { try CacheSyscall.rename(tempPath, finalPath) } catch {

@@ -8,13 +8,9 @@ extension ObjectCache {
     /// downloads in `txn/`, opens `cachedb` (recreating it if unreadable),
     /// adds files that have no row (in access-time order), drops rows whose
     /// file is gone, fixes sizes, clears all pins, and evicts if over the limit.
-    static func reconcile(_ s: inout ObjectCacheState, directory: CacheDirectory, limit: Int64,
+    static func reconcile(_ s: inout ObjectCacheState, directory: CacheDirectory, limit: Int64, shared: Bool = false,
                           report: inout CacheReconcileReport) throws(CacheError) {
-        if let names = try? CacheSyscall.listDirectory(directory.txnPath) {
-            for name in names where (try? CacheSyscall.unlink(directory.txnPath + "/" + name)) != nil {
-                report.removedTempFiles += 1
-            }
-        }
+        removeStaleTemps(directory, onlyUnheld: shared, report: &report)
         guard limit >= 0 else { return }
 
         let dbPath = directory.databasePath
@@ -76,6 +72,22 @@ extension ObjectCache {
         s.used = s.entries.values.reduce(0) { $0 + $1.size }
         if s.used > limit {
             report.evictedObjects = evict(&s, directory: directory, toUsed: limit / 2)
+        }
+    }
+
+    /// Deletes leftover downloads in `txn/`. With `onlyUnheld` (a shared
+    /// cache), a file whose producer, in this or another process, still holds
+    /// its `flock` is in use and stays.
+    static func removeStaleTemps(_ directory: CacheDirectory, onlyUnheld: Bool, report: inout CacheReconcileReport) {
+        guard let names = try? CacheSyscall.listDirectory(directory.txnPath) else { return }
+        for name in names {
+            let path = directory.txnPath + "/" + name
+            if onlyUnheld {
+                guard let fd = try? CacheSyscall.open(path, O_RDONLY) else { continue }
+                defer { CacheSyscall.close(fd) }
+                guard (try? CacheSyscall.flock(fd, LOCK_EX | LOCK_NB)) != nil else { continue }
+            }
+            if (try? CacheSyscall.unlink(path)) != nil { report.removedTempFiles += 1 }
         }
     }
 }

@@ -12,6 +12,13 @@ import Synchronization
 /// Thread-safe. All mutable state sits in `state`, a `Mutex`; the fill of one
 /// object runs outside the lock, and threads that want an object being
 /// filled wait on its `CacheFill`.
+///
+/// A private cache (the default) is owned by one process: `cachedb` is
+/// opened exclusively and the in-memory state is authoritative. A shared
+/// cache (`shared: true`, `CVMFS_SHARED_CACHE=yes`) may be used by several
+/// processes at once; its quota, LRU order and pins are kept across processes
+/// by `SharedCacheLedger` (see there for the design), while hits stay
+/// in-memory lookups.
 public final class ObjectCache: Sendable {
     /// The directory layout.
     public let directory: CacheDirectory
@@ -32,13 +39,18 @@ public final class ObjectCache: Sendable {
     /// True when a quota is enforced.
     public var isManaged: Bool { limit >= 0 }
 
+    /// True when several processes may share the directory (`CVMFS_SHARED_CACHE`).
+    public let isShared: Bool
+
     /// Opens (creating if needed) the cache in `path` with a quota of `limit`
     /// bytes (`CVMFS_QUOTA_LIMIT` converted to bytes; -1 for unmanaged), and
-    /// reconciles `cachedb` with the files on disk.
-    public init(path: String, limit: Int64) throws(CacheError) {
+    /// reconciles `cachedb` with the files on disk. With `shared`, other
+    /// processes may use the same directory at the same time.
+    public init(path: String, limit: Int64, shared: Bool = false) throws(CacheError) {
         let directory = try CacheDirectory(path: path)
         self.directory = directory
         self.limit = limit < 0 ? -1 : limit
+        isShared = shared
         do { directoryFD = try CacheSyscall.open(directory.path, O_RDONLY | O_DIRECTORY) } catch {
             throw .io(operation: "open", path: directory.path, errno: error.rawValue)
         }
@@ -46,7 +58,11 @@ public final class ObjectCache: Sendable {
         initial.dirty.reserveCapacity(Self.touchBatch)
         var report = CacheReconcileReport()
         do {
-            try Self.reconcile(&initial, directory: directory, limit: self.limit, report: &report)
+            if shared && self.limit >= 0 {
+                try Self.reconcileShared(&initial, directory: directory, limit: self.limit, report: &report)
+            } else {
+                try Self.reconcile(&initial, directory: directory, limit: self.limit, shared: shared, report: &report)
+            }
         } catch {
             CacheSyscall.close(directoryFD)
             throw error
@@ -60,9 +76,17 @@ public final class ObjectCache: Sendable {
         CacheSyscall.close(directoryFD)
     }
 
-    /// Writes pending LRU touches to `cachedb`.
+    /// Writes pending LRU touches to `cachedb` (and, in a shared cache,
+    /// withdraws this process's reservation row).
     public func close() {
-        state.withLock { Self.flush(&$0) }
+        state.withLock { s in
+            Self.flush(&s)
+            if let shared = s.shared, s.reserved == 0 {
+                do throws(CacheError) { try shared.locked { () throws(CacheError) in try shared.setReservation(0) } } catch {
+                    s.lastDatabaseError = error
+                }
+            }
+        }
     }
 
     // MARK: - Hit path
@@ -76,7 +100,7 @@ public final class ObjectCache: Sendable {
             let hit = try state.withLock { (s) throws(CacheError) -> Bool in
                 try Self.touch(&s, hash, pin: pin, threshold: threshold)
             }
-            guard hit else { return nil }
+            guard hit else { return isShared ? try openSharedMiss(hash, pin: pin) : nil }
         }
         let (fd, code) = openObject(hash)
         if fd >= 0 { return FileDescriptor(rawValue: fd) }
@@ -107,6 +131,11 @@ public final class ObjectCache: Sendable {
             if s.entries.values[i].pins == 0 {
                 if s.pinned + size > threshold {
                     throw .pinLimitExceeded(hash: hash, size: size, pinned: s.pinned, threshold: threshold)
+                }
+                if let shared = s.shared, !shared.holdPin(hash, directoryFD: shared.directoryFD) {
+                    // Evicted by another process: forget it, the caller refills.
+                    forget(&s, hash)
+                    return false
                 }
                 s.pinned += size
             }
@@ -140,6 +169,7 @@ public final class ObjectCache: Sendable {
             s.entries.values[i].pins -= 1
             if s.entries.values[i].pins == 0 {
                 s.pinned -= s.entries.values[i].size
+                s.shared?.releasePin(hash)
                 s.dirty.append(hash)
             }
         }
@@ -151,7 +181,12 @@ public final class ObjectCache: Sendable {
     /// An unmanaged cache reports `(0, -1, 0)`.
     public func usage() -> (used: Int64, limit: Int64, pinned: Int64) {
         guard isManaged else { return (0, -1, 0) }
-        return state.withLock { ($0.used, limit, $0.pinned) }
+        return state.withLock { s in
+            guard let shared = s.shared else { return (s.used, limit, s.pinned) }
+            // The whole shared cache's usage; `pinned` is this process's pins.
+            let used = (try? shared.locked { () throws(CacheError) in try shared.usedBytes() }) ?? s.used
+            return (used, limit, s.pinned)
+        }
     }
 
     /// Bytes currently reserved by fills in progress.
@@ -161,7 +196,8 @@ public final class ObjectCache: Sendable {
     public func list() -> [CacheListEntry] {
         if isManaged {
             return state.withLock { s in
-                s.entries.sorted { $0.value.acseq < $1.value.acseq }.map {
+                if let shared = s.shared { return Self.listShared(&s, shared) }
+                return s.entries.sorted { $0.value.acseq < $1.value.acseq }.map {
                     CacheListEntry(hash: $0.key, size: $0.value.size, kind: $0.value.kind,
                                    pinned: $0.value.pins > 0, description: $0.value.description)
                 }
@@ -178,6 +214,14 @@ public final class ObjectCache: Sendable {
     public func cleanup(toBytes bytes: Int64) -> Bool {
         guard isManaged else { return false }
         return state.withLock { s in
+            if let shared = s.shared {
+                Self.flush(&s)
+                let done = try? shared.locked { () throws(CacheError) -> Bool in
+                    _ = try Self.evictShared(&s, shared, toUsed: bytes)
+                    return try shared.usedBytes() <= bytes
+                }
+                return done ?? false
+            }
             _ = Self.evict(&s, directory: directory, toUsed: bytes)
             return s.used <= bytes
         }
@@ -194,6 +238,10 @@ public final class ObjectCache: Sendable {
     @inline(never)
     static func flushSlowPath(_ s: inout ObjectCacheState) {
         defer { s.dirty.removeAll(keepingCapacity: true) }
+        if let shared = s.shared {
+            flushShared(&s, shared)
+            return
+        }
         guard let db = s.database else { return }
         var seen = Set<ContentHash>()
         let entries = s.entries
@@ -214,12 +262,26 @@ public final class ObjectCache: Sendable {
     static func forget(_ s: inout ObjectCacheState, _ hash: ContentHash) {
         guard let e = s.entries.removeValue(forKey: hash) else { return }
         s.used -= e.size
-        if e.pins > 0 { s.pinned -= e.size }
+        if e.pins > 0 {
+            s.pinned -= e.size
+            s.shared?.releasePin(hash)
+        }
+        // In a shared cache the evicting process already deleted the row, and
+        // a row present now belongs to a refill by another process.
+        guard s.shared == nil else { return }
         do throws(CacheError) { try s.database?.delete(sha1: hash.description) } catch { s.lastDatabaseError = error }
     }
 
     /// Evicts unpinned entries in LRU order until `used <= target`.
     static func evict(_ s: inout ObjectCacheState, directory: CacheDirectory, toUsed target: Int64) -> Int {
+        if let shared = s.shared {
+            do throws(CacheError) {
+                return try shared.locked { () throws(CacheError) -> Int in try evictShared(&s, shared, toUsed: target) }
+            } catch {
+                s.lastDatabaseError = error
+                return 0
+            }
+        }
         guard s.used > target else { return 0 }
         flush(&s)
         let candidates = s.entries.filter { $0.value.pins == 0 }.sorted { $0.value.acseq < $1.value.acseq }

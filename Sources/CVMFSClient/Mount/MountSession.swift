@@ -49,7 +49,7 @@ public final class MountSession: MountStatus {
         }
         do {
             let limit = configuration.isQuotaManaged ? Int64(configuration.quotaLimitMB) << 20 : -1
-            cache = try ObjectCache(path: configuration.cacheDirectory, limit: limit)
+            cache = try ObjectCache(path: configuration.cacheDirectory, limit: limit, shared: configuration.sharedCache)
         } catch {
             throw .cache("\(configuration.cacheDirectory): \(error)")
         }
