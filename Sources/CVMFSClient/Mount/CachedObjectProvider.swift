@@ -9,6 +9,9 @@ public final class CachedObjectProvider: ObjectProvider {
     /// Object requests and those that missed the cache (`user.hitrate`).
     let requests = Atomic<Int>(0)
     let misses = Atomic<Int>(0)
+    /// Opens served without a pin, per object: their `unpin` must not
+    /// release someone else's pin.
+    let unpinnedOpens = Mutex<[ContentHash: Int]>([:])
 
     public init(cache: ObjectCache, downloader: Downloader) {
         self.cache = cache
@@ -27,7 +30,12 @@ public final class CachedObjectProvider: ObjectProvider {
     }
 
     public func unpin(_ hash: ContentHash) {
-        cache.unpin(hash)
+        let wasUnpinned = unpinnedOpens.withLock { opens -> Bool in
+            guard let count = opens[hash] else { return false }
+            opens[hash] = count > 1 ? count - 1 : nil
+            return true
+        }
+        if !wasUnpinned { cache.unpin(hash) }
     }
 
     public func catalogFile(_ hash: ContentHash) throws(FileSystemError) -> String {
@@ -46,9 +54,21 @@ public final class CachedObjectProvider: ObjectProvider {
                 _ = try downloader.fetch(path, into: sink)
             }
         } catch {
+            if case .pinLimitExceeded = error, let fd = try? openUnpinned(hash) {
+                return fd
+            }
             if error.isNoSpace { throw .noSpace }
             throw .io("object \(path): \(error)")
         }
+    }
+
+    /// When pinned objects already fill their share of the quota, an object
+    /// is served unpinned: the open descriptor keeps reading it even if the
+    /// cache evicts it meanwhile, so the read succeeds and the quota holds.
+    private func openUnpinned(_ hash: ContentHash) throws(CacheError) -> FileDescriptor? {
+        guard let fd = try cache.open(hash, pin: false) else { return nil }
+        unpinnedOpens.withLock { $0[hash, default: 0] += 1 }
+        return fd
     }
 
     public func cachedCopyHash(_ hash: ContentHash) -> ContentHash? {
