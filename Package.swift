@@ -37,6 +37,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Release-build benchmarks (integration/bench/README.md).
+        .executableTarget(name: "cvmfs-swift-bench", dependencies: ["CVMFSFormat", "CVMFSPublish"]),
         .testTarget(name: "CVMFSFormatTests", dependencies: ["CVMFSFormat", "CVMFSPublish"]),
         .testTarget(name: "CVMFSPublishTests", dependencies: ["CVMFSPublish", "CVMFSFormat"]),
         .testTarget(name: "CVMFSClientTests", dependencies: ["CVMFSClient", "CVMFSFormat", "CVMFSPublish"]),
