@@ -39,6 +39,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Release-build benchmarks (integration/bench/README.md).
+        .executableTarget(name: "cvmfs-swift-bench", dependencies: ["CVMFSFormat", "CVMFSPublish"]),
         // Fixture paths and process helpers shared by the test targets.
         .target(name: "CVMFSTestSupport", path: "Tests/Support"),
         .testTarget(name: "CVMFSFormatTests", dependencies: ["CVMFSFormat", "CVMFSPublish", "CVMFSTestSupport"]),
