@@ -1,15 +1,57 @@
 import Glibc
 import CVMFSFormat
 
-/// Turns one regular file into stored objects: whole, or cut into
-/// content-defined chunks when it is larger than the minimum chunk size.
+/// Turns regular files into stored objects in two passes, so that the chunks
+/// of one large file are compressed on all cores like separate small files:
+/// `plan` cuts a file into pieces (the whole file, or content-defined chunks
+/// when it is larger than the minimum chunk size), `store` encodes one piece.
 struct FileIngester: Sendable {
     let store: ObjectStore
     let algorithm: HashAlgorithm
     let compression: Compression
     let chunker: ContentDefinedChunker?
 
-    func ingest(_ entry: SourceEntry) throws(PublishError) -> FileContent {
+    /// One object to write: a byte range of a source file.
+    struct Piece: Sendable {
+        var file: Int
+        var offset: Int
+        var length: Int
+        var suffix: ObjectSuffix
+    }
+
+    /// The pieces of `entry` (tree index `file`). A file that would be one
+    /// chunk is stored whole (objects-and-chunks.md §4.1).
+    func plan(_ entry: SourceEntry, file: Int) throws(PublishError) -> [Piece] {
+        let whole = [Piece(file: file, offset: 0, length: Int(entry.size), suffix: .none)]
+        guard let chunker, entry.size > Int64(chunker.parameters.minimum) else { return whole }
+        let lengths = try withMappedFile(entry) { bytes in chunker.chunkLengths(of: bytes) }
+        guard lengths.count > 1 else { return whole }
+        var pieces = [Piece]()
+        pieces.reserveCapacity(lengths.count)
+        var offset = 0
+        for length in lengths {
+            pieces.append(Piece(file: file, offset: offset, length: length, suffix: .partial))
+            offset += length
+        }
+        return pieces
+    }
+
+    /// Encodes and stores one piece; returns its object name.
+    func store(_ piece: Piece, of entry: SourceEntry) throws(PublishError) -> ContentHash {
+        try withMappedFile(entry) { (bytes: UnsafeRawBufferPointer) throws(PublishError) -> ContentHash in
+            let range = UnsafeRawBufferPointer(rebasing: bytes[piece.offset..<(piece.offset + piece.length)])
+            return try store.store(plain: range, algorithm: algorithm, compression: compression, suffix: piece.suffix)
+        }
+    }
+
+    /// The file's content from its pieces and their object names.
+    static func content(of pieces: [Piece], hashes: [ContentHash]) -> FileContent {
+        if pieces.count == 1, pieces[0].suffix == .none { return .whole(hashes[0]) }
+        return .chunked(zip(pieces, hashes).map { FileChunk(offset: UInt64($0.offset), size: UInt64($0.length), hash: $1) })
+    }
+
+    /// Maps the file read-only for `body`; an empty file is an empty buffer.
+    private func withMappedFile<R>(_ entry: SourceEntry, _ body: (UnsafeRawBufferPointer) throws(PublishError) -> R) throws(PublishError) -> R {
         let fd = open(entry.sourcePath, O_RDONLY)
         guard fd >= 0 else { throw .source(path: entry.sourcePath, reason: "cannot open: \(errnoText())") }
         defer { close(fd) }
@@ -19,31 +61,11 @@ struct FileIngester: Sendable {
         guard size == Int(entry.size) else {
             throw .source(path: entry.sourcePath, reason: "changed size while publishing (\(entry.size) → \(size))")
         }
-        if size == 0 {
-            return .whole(try store.store(plain: UnsafeRawBufferPointer(start: nil, count: 0), algorithm: algorithm, compression: compression, suffix: .none))
-        }
+        if size == 0 { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
         guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
             throw .source(path: entry.sourcePath, reason: "cannot map: \(errnoText())")
         }
         defer { munmap(mapped, size) }
-        madvise(mapped, size, MADV_SEQUENTIAL)
-        let bytes = UnsafeRawBufferPointer(start: mapped, count: size)
-        if let chunker, size > chunker.parameters.minimum {
-            let lengths = chunker.chunkLengths(of: bytes)
-            // A single chunk is stored as an ordinary file (objects-and-chunks.md §4.1).
-            if lengths.count > 1 {
-                var chunks = [FileChunk]()
-                chunks.reserveCapacity(lengths.count)
-                var offset = 0
-                for length in lengths {
-                    let piece = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)])
-                    let hash = try store.store(plain: piece, algorithm: algorithm, compression: compression, suffix: .partial)
-                    chunks.append(FileChunk(offset: UInt64(offset), size: UInt64(length), hash: hash))
-                    offset += length
-                }
-                return .chunked(chunks)
-            }
-        }
-        return .whole(try store.store(plain: bytes, algorithm: algorithm, compression: compression, suffix: .none))
+        return try body(UnsafeRawBufferPointer(start: mapped, count: size))
     }
 }

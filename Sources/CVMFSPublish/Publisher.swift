@@ -83,19 +83,28 @@ public struct Publisher {
             }
             work.append(index)
         }
-        // Largest files first, so one big file does not finish last alone.
-        work.sort { tree.entries[$0].size > tree.entries[$1].size }
         let ingester = FileIngester(
             store: store, algorithm: options.algorithm, compression: options.compression,
             chunker: options.chunking.enabled ? ContentDefinedChunker(parameters: options.chunking) : nil)
-        let threads = options.threads > 0 ? options.threads : Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let pool = IngestionPool(threads: options.threads > 0 ? options.threads : Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let entries = tree.entries
-        let workList = work
-        let results = try IngestionPool(threads: threads).run(count: workList.count) { (i: Int) throws(PublishError) -> FileContent in
-            try ingester.ingest(entries[workList[i]])
+        let files = work
+        let plans = try pool.run(count: files.count) { (i: Int) throws(PublishError) -> [FileIngester.Piece] in
+            try ingester.plan(entries[files[i]], file: files[i])
         }
+        // Largest pieces first, so one big object does not finish last alone.
+        let pieces = plans.flatMap { $0 }.sorted { $0.length > $1.length }
+        let hashes = try pool.run(count: pieces.count) { (i: Int) throws(PublishError) -> ContentHash in
+            try ingester.store(pieces[i], of: entries[pieces[i].file])
+        }
+        var hashOfPiece = [PieceKey: ContentHash](minimumCapacity: pieces.count)
+        for (piece, hash) in zip(pieces, hashes) { hashOfPiece[PieceKey(file: piece.file, offset: piece.offset)] = hash }
         var contents = [Int: FileContent](minimumCapacity: tree.entries.count)
-        for (i, index) in work.enumerated() { contents[index] = results[i] }
+        for plan in plans {
+            guard let file = plan.first?.file else { continue }
+            let planHashes = plan.map { hashOfPiece[PieceKey(file: $0.file, offset: $0.offset)]! }
+            contents[file] = FileIngester.content(of: plan, hashes: planHashes)
+        }
         for (alias, original) in aliases { contents[alias] = contents[original] }
         return contents
     }
@@ -107,6 +116,11 @@ public struct Publisher {
             throw .keys("\(error)")
         }
     }
+}
+
+struct PieceKey: Hashable {
+    var file: Int
+    var offset: Int
 }
 
 struct InodeKey: Hashable {
