@@ -22,6 +22,13 @@ static inline void cvmfs_fuse_fi_set_cache(struct fuse_file_info *fi, int keep_c
     fi->direct_io = direct_io ? 1 : 0;
 }
 
+// Lets the kernel keep a directory's listing in its page cache across
+// opendir calls (FOPEN_CACHE_DIR + FOPEN_KEEP_CACHE).
+static inline void cvmfs_fuse_fi_set_cache_readdir(struct fuse_file_info *fi, int cache) {
+    fi->cache_readdir = cache ? 1 : 0;
+    fi->keep_cache = cache ? 1 : 0;
+}
+
 static inline void cvmfs_fuse_wakeup_handler(int sig) { (void)sig; }
 
 // Installs a do-nothing handler without SA_RESTART on `sig`, so that

@@ -12,6 +12,12 @@ func fuseOpendir(_ req: fuse_req_t?, _ inode: fuse_ino_t, _ fi: UnsafeMutablePoi
     let result = Result { () throws(FileSystemError) in
         let handle = try core.openDirectory(inode)
         fi?.pointee.fh = handle
+        // A revision's listing never changes, so the kernel may keep it: a
+        // repeated walk then reads directories from its page cache without
+        // a request. Not the root: its inode survives a revision switch
+        // while its listing changes (client-behaviour.md §7-8); a directory
+        // of an old revision keeps its inode only while the kernel holds it.
+        if inode != fuse_ino_t(FUSE_ROOT_ID) { cvmfs_fuse_fi_set_cache_readdir(fi, 1) }
     }
     replyOpen(req, fi, result)
 }
