@@ -24,7 +24,9 @@ for a in "$@"; do
 done
 ./scripts/install-deps.sh
 echo "== building the release binary"
-swift build -c release --product cvmfs-swift 2>&1 | grep -E "error|Compiling|Build complete" | tail -3
+swift build -c release --product cvmfs-swift > /tmp/cvmfs-swift-demo-build.log 2>&1 \
+    || { grep -E "error" /tmp/cvmfs-swift-demo-build.log | head -20; echo "build failed (log: /tmp/cvmfs-swift-demo-build.log)"; exit 1; }
+grep -E "complete" /tmp/cvmfs-swift-demo-build.log | sed 's/^/   /'
 export CVMFS_SWIFT_BIN="$(swift build -c release --show-bin-path)/cvmfs-swift"
 source integration/lib.sh
 source integration/lib-containers.sh
