@@ -53,6 +53,12 @@ ctr_in_sid "$CV" apptainer --version | grep -q "apptainer version" || fail "appt
 t=$(date +%s%N)
 out=$(ctr_in_sid "$CV" apptainer -s exec "/cvmfs/$FQRN/$NAME" /bin/sh -c "$CMD" 2>&1) || { echo "$out"; fail "apptainer exec"; }
 check "apptainer exec /cvmfs/$FQRN/$NAME" "$out" "$t"
+# `apptainer run` starts the image's CMD (/bin/sh, reading the script from stdin) with the
+# image's ENV (PATH=/bin): the converter's .singularity.d/runscript and env/10-docker2singularity.sh
+out=$(echo 'echo "ran with PATH=$PATH"' | ctr_in_sid "$CV" apptainer -s run "/cvmfs/$FQRN/$NAME" 2>&1) || { echo "$out"; fail "apptainer run"; }
+# (apptainer appends its default PATH; without the image's ENV /bin would come last)
+case "$out" in "ran with PATH=/bin" | "ran with PATH=/bin:"*) ;; *) fail "apptainer run: '$out'" ;; esac
+pass "apptainer run starts the image's CMD with the image's ENV: $out"
 # as an unprivileged user (user namespace; needs the mount's allow_other)
 t=$(date +%s%N)
 out=$(ctr_in_sid "$CV" setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp \
