@@ -54,8 +54,8 @@ mkdir -p "$CTR_CACHE"
 echo "   tree: $(mib "$(du -sb --exclude=./.done "$TREE" | cut -f1)"), $(find "$TREE" | wc -l) entries"
 
 ctr_podman_setup "$WORK/podman"
-REG_PORT=5000
-curl -s -o /dev/null "http://127.0.0.1:$REG_PORT/" 2>/dev/null && REG_PORT=$(free_port)
+# port 5000 as usual for a registry, unless taken
+REG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 5000)); print(5000)' 2>/dev/null || free_port)
 REG=127.0.0.1:$REG_PORT
 IMAGE=$REG/library/python:3.11-bookworm
 mkdir -p "$WORK/registry"
