@@ -1,20 +1,166 @@
 #!/bin/bash
-# The main job on a built-in demo repository: publish a small software tree as
-# demo.cvmfs.local, serve it with nginx on loopback, mount it at
-# /cvmfs/demo.cvmfs.local, read a few files, show what crossed the network and
-# what the cache holds, and unmount. Installs what it needs on Debian 12.
+# The main job, end to end, on a fresh Debian 12 (installs what it needs):
+#  1. containers: a small Debian image with python3, built offline from Debian's packages, is
+#     pushed to a loopback registry (docker-registry), converted with `cvmfs-swift convert` into
+#     the DUCC layout of unpacked.demo.local, served by nginx, mounted at /cvmfs, and run from
+#     there with podman (--rootfs IMAGE:O), bwrap and, with --apptainer or once the Debian sid
+#     tree is cached, apptainer. Figures: bytes fetched against the image's size, time to the
+#     first output from an empty cache, against `podman pull` + run and skopeo + umoci + run.
+#  2. a plain repository: publish a software tree as demo.cvmfs.local, mount, read, show the
+#     transfer figures.
+# Everything started is stopped and unmounted at the end. Slow, reusable trees (the Debian
+# image tree, the sid tree for apptainer) are cached in /var/cache/cvmfs-swift-demo.
+#   usage: scripts/demo.sh [--apptainer] [--containers-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
+APPTAINER=auto PLAIN=yes
+for a in "$@"; do
+    case $a in
+        --apptainer) APPTAINER=yes ;;
+        --containers-only) PLAIN=no ;;
+        *) echo "usage: $0 [--apptainer] [--containers-only]" >&2; exit 2 ;;
+    esac
+done
 ./scripts/install-deps.sh
 echo "== building the release binary"
-swift build -c release --product cvmfs-swift 2>&1 | grep -E "error|Compiling|Build complete" | tail -3
+swift build -c release --product cvmfs-swift > /tmp/cvmfs-swift-demo-build.log 2>&1 \
+    || { grep -E "error" /tmp/cvmfs-swift-demo-build.log | head -20; echo "build failed (log: /tmp/cvmfs-swift-demo-build.log)"; exit 1; }
+grep -E "complete" /tmp/cvmfs-swift-demo-build.log | sed 's/^/   /'
 export CVMFS_SWIFT_BIN="$(swift build -c release --show-bin-path)/cvmfs-swift"
 source integration/lib.sh
-trap cleanup EXIT
-FQRN=demo.cvmfs.local
+source integration/lib-containers.sh
+trap ctr_cleanup EXIT
+ctr_install debootstrap docker-registry skopeo umoci podman runc bubblewrap attr
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 
-echo "== generating the demo tree"
+echo "== [1/2] a Debian image with python3, built offline from Debian's packages"
+TREE=$CTR_CACHE/bookworm-python3
+mkdir -p "$CTR_CACHE"
+(
+    flock 9
+    if [ ! -f "$TREE/.done" ]; then
+        rm -rf "$TREE"
+        t=$(date +%s%N)
+        debootstrap --variant=minbase --include=python3-minimal bookworm "$TREE" "$CTR_MIRROR" > "$CTR_CACHE/debootstrap-bookworm.log" 2>&1 \
+            || { tail -n 5 "$CTR_CACHE/debootstrap-bookworm.log"; exit 1; }
+        # as Docker's slim images: no package cache, lists, docs or man pages
+        rm -rf "$TREE"/var/cache/apt/archives/*.deb "$TREE"/var/lib/apt/lists/* "$TREE"/usr/share/doc/* "$TREE"/usr/share/man/* "$TREE"/usr/share/info/*
+        touch "$TREE/.done"
+        echo "   debootstrap --variant=minbase --include=python3-minimal bookworm: $(ms_since "$t") ms (cached in $TREE)"
+    fi
+) 9> "$CTR_CACHE/bookworm-python3.lock"
+echo "   tree: $(mib "$(du -sb --exclude=./.done "$TREE" | cut -f1)"), $(find "$TREE" | wc -l) entries"
+
+ctr_podman_setup "$WORK/podman"
+# port 5000 as usual for a registry, unless taken
+REG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 5000)); print(5000)' 2>/dev/null || free_port)
+REG=127.0.0.1:$REG_PORT
+IMAGE=$REG/library/python:3.11-bookworm
+mkdir -p "$WORK/registry"
+cat > "$WORK/registry.yml" <<CONF
+version: 0.1
+log: { level: error }
+storage: { filesystem: { rootdirectory: $WORK/registry }, delete: { enabled: true } }
+http: { addr: 127.0.0.1:$REG_PORT }
+CONF
+docker-registry serve "$WORK/registry.yml" > "$WORK/registry.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do curl -fsS "http://$REG/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+t=$(date +%s%N)
+tar -C "$TREE" --exclude=./.done -c . | podman import -q --change 'CMD ["/usr/bin/python3"]' - localhost/demo/python:3.11 >/dev/null
+podman push -q --tls-verify=false localhost/demo/python:3.11 "$IMAGE"
+podman rmi -f localhost/demo/python:3.11 >/dev/null
+IMAGE_BYTES=$(skopeo inspect --raw --tls-verify=false "docker://$IMAGE" | python3 -c 'import json,sys; print(sum(l["size"] for l in json.load(sys.stdin)["layers"]))')
+echo "   pushed to the loopback registry as $IMAGE ($(mib "$IMAGE_BYTES") compressed, $(ms_since "$t") ms)"
+
+echo "== converting: cvmfs-swift convert recipe.yaml --insecure"
+FQRN=unpacked.demo.local
+mkdir -p "$WORK/www/cvmfs"
+cat > "$WORK/recipe.yaml" <<YAML
+version: 1
+user: demo
+cvmfs_repo: $FQRN
+input:
+  - $IMAGE
+YAML
+sed 's/^/   | /' "$WORK/recipe.yaml"
+t=$(date +%s%N)
+"$CVMFS_SWIFT_BIN" convert "$WORK/recipe.yaml" --insecure --output "$WORK/www/cvmfs/$FQRN" --keys "$WORK/keys" \
+    --staging "$WORK/staging" --quiet | sed 's/^/   /'
+echo "   converted and published in $(ms_since "$t") ms"
+FLAT=$(readlink -f "$WORK/staging/$IMAGE")
+UNPACKED_BYTES=$(du -sb "$FLAT" | cut -f1)
+
+echo "== serving with nginx, mounting at /cvmfs/$FQRN (empty cache) and running python3 from it"
+start_nginx A "$WORK/www"
+write_config "$WORK/demo-images.conf" $FQRN "http://127.0.0.1:$NGINX_PORT_A/cvmfs/@fqrn@" "$WORK/keys/$FQRN.pub" "$WORK/cache-images"
+MNT=/cvmfs/$FQRN
+IMG=$MNT/$IMAGE
+PY='import sys, platform; print("hello from python", sys.version.split()[0], "in", platform.freedesktop_os_release()["PRETTY_NAME"])'
+echo "   \$ podman run --rm --network=none --rootfs '$IMG:O' python3 -c '...'"
+t=$(date +%s%N)
+mount_repo $FQRN "$MNT" "$WORK/demo-images.conf"
+MOUNT_MS=$(ms_since "$t")
+out=$(podman run --rm --network=none --rootfs "$IMG:O" python3 -c "$PY")
+COLD_MS=$(ms_since "$t")
+echo "   $out"
+FETCHED=$(awk '{ b += $4 } END { print b + 0 }' "$NGINX_LOG_A")
+REQUESTS=$(wc -l < "$NGINX_LOG_A")
+echo "   mount + first output from an empty cache: $COLD_MS ms (mount $MOUNT_MS ms); fetched $(mib "$FETCHED") in $REQUESTS requests"
+t=$(date +%s%N); podman run --rm --network=none --rootfs "$IMG:O" python3 -c "$PY" >/dev/null
+WARM_MS=$(ms_since "$t")
+echo "   again, warm cache: $WARM_MS ms"
+# once more from an empty cache, with bwrap (no container engine in the way)
+FETCHED=$(awk '{ b += $4 } END { print b + 0 }' "$NGINX_LOG_A")
+unmount_repo "$MNT"
+rm -rf "$WORK/cache-images"
+: > "$NGINX_LOG_A"
+t=$(date +%s%N)
+mount_repo $FQRN "$MNT" "$WORK/demo-images.conf"
+out=$(bwrap --ro-bind "$IMG" / --proc /proc --dev /dev --tmpfs /tmp --unshare-pid python3 -c "$PY")
+BWRAP_MS=$(ms_since "$t")
+echo "   \$ bwrap --ro-bind '$IMG' / ... python3 -c '...'   (remounted, empty cache: $BWRAP_MS ms, fetched $(mib "$(awk '{ b += $4 } END { print b + 0 }' "$NGINX_LOG_A")"))"
+echo "   $out"
+if [ "$APPTAINER" = yes ] || { [ "$APPTAINER" = auto ] && [ -x "$CTR_CACHE/sidroot/usr/bin/apptainer" ]; }; then
+    ctr_sid_tree
+    t=$(date +%s%N)
+    out=$(ctr_in_sid /cvmfs apptainer -s exec "$IMG" python3 -c "$PY")
+    echo "   \$ apptainer exec '$IMG' python3 -c '...'   ($(ms_since "$t") ms, from the Debian sid tree)"
+    echo "   $out"
+else
+    echo "   (apptainer: run with --apptainer; it needs a Debian sid tree, about a minute once)"
+fi
+
+echo "== for comparison: pulling and unpacking the whole image first"
+t=$(date +%s%N)
+podman pull -q --tls-verify=false "$IMAGE" >/dev/null
+podman run --rm --network=none "$IMAGE" python3 -c "$PY" >/dev/null
+PULL_MS=$(ms_since "$t")
+echo "   podman pull + podman run: $PULL_MS ms"
+t=$(date +%s%N)
+skopeo copy -q --src-tls-verify=false "docker://$IMAGE" "oci:$WORK/oci:demo"
+umoci raw unpack --image "$WORK/oci:demo" "$WORK/unpacked" 2>/dev/null
+bwrap --ro-bind "$WORK/unpacked" / --proc /proc --dev /dev --tmpfs /tmp --unshare-pid python3 -c "$PY" >/dev/null
+UMOCI_MS=$(ms_since "$t")
+echo "   skopeo copy + umoci raw unpack + bwrap: $UMOCI_MS ms"
+
+echo "== figures"
+echo "   image: $(mib "$IMAGE_BYTES") compressed, $(mib "$UNPACKED_BYTES") unpacked ($(find "$FLAT" | wc -l) entries)"
+awk -v f="$FETCHED" -v c="$IMAGE_BYTES" -v u="$UNPACKED_BYTES" 'BEGIN {
+    printf "   fetched from the repository to run python3: %.1f MiB = %.1f%% of the compressed image, %.1f%% of the unpacked\n", f / 1048576, 100 * f / c, 100 * f / u }'
+echo "   time to first output, empty cache: cvmfs mount + podman run $COLD_MS ms | cvmfs mount + bwrap $BWRAP_MS ms"
+echo "                                      podman pull + run $PULL_MS ms | skopeo copy + umoci unpack + bwrap $UMOCI_MS ms"
+echo "   warm cache: podman run --rootfs $WARM_MS ms"
+"$CVMFS_SWIFT_BIN" talk -i $FQRN --config "$WORK/demo-images.conf" cache size | sed 's/^/   /'
+podman rmi -f "$IMAGE" >/dev/null
+unmount_repo "$MNT"
+rmdir "$MNT" 2>/dev/null || true
+
+if [ "$PLAIN" = no ]; then echo "done"; exit 0; fi
+FQRN=demo.cvmfs.local
+echo "== [2/2] generating the demo tree"
 SRC="$WORK/demo"
 mkdir -p "$SRC/bin" "$SRC/lib/x86_64" "$SRC/share/doc" "$SRC/data" "$SRC/sw/.cvmfscatalog.d"
 rmdir "$SRC/sw/.cvmfscatalog.d"; : > "$SRC/sw/.cvmfscatalog"
@@ -36,14 +182,14 @@ ln -s '$(CVMFS_ARCH)' "$SRC/lib/arch"
 ln -s share/doc/README "$SRC/README"
 du -sh "$SRC" | sed 's/^/   tree: /'
 
-echo "== publishing"
+echo "== [2/2] publishing"
 "$CVMFS_SWIFT_BIN" publish "$SRC" "$WORK/www/cvmfs/$FQRN" --name $FQRN --keys "$WORK/keys" \
     --chunk-min 1048576 --chunk-avg 2097152 --chunk-max 4194304 | sed 's/^/   /'
 "$CVMFS_SWIFT_BIN" verify "$WORK/www/cvmfs/$FQRN" --key "$WORK/keys/$FQRN.pub" | sed 's/^/   /'
 
-echo "== serving with nginx and mounting at /cvmfs/$FQRN"
-start_nginx A "$WORK/www"
-write_config "$WORK/demo.conf" $FQRN "http://127.0.0.1:$NGINX_PORT_A/cvmfs/@fqrn@" "$WORK/keys/$FQRN.pub" "$WORK/cache"
+echo "== [2/2] serving with nginx and mounting at /cvmfs/$FQRN"
+start_nginx B "$WORK/www"
+write_config "$WORK/demo.conf" $FQRN "http://127.0.0.1:$NGINX_PORT_B/cvmfs/@fqrn@" "$WORK/keys/$FQRN.pub" "$WORK/cache"
 MNT=/cvmfs/$FQRN
 started=$(date +%s%N)
 mount_repo $FQRN "$MNT" "$WORK/demo.conf"
@@ -55,7 +201,7 @@ echo "   $MNT/lib/arch -> $(readlink "$MNT/lib/arch")   (variant symlink)"
 echo "   README: $(cat "$MNT/README")"
 echo "   first 16 bytes of data/calibration.bin at 40 MiB: $(dd if="$MNT/data/calibration.bin" bs=1M skip=40 count=1 2>/dev/null | head -c 16 | od -An -tx1 | tr -d ' \n')"
 
-echo "== figures"
+echo "== [2/2] figures"
 size=$(du -sb "$SRC" | cut -f1)
 rx=$(getfattr --absolute-names --only-values -n user.rx "$MNT")
 nd=$(getfattr --absolute-names --only-values -n user.ndownload "$MNT")
@@ -63,7 +209,7 @@ echo "   repository content: $((size / 1024)) KiB; fetched over HTTP: ${rx} KiB 
 "$CVMFS_SWIFT_BIN" talk -i $FQRN --config "$WORK/demo.conf" cache size | sed 's/^/   /'
 echo "   revision $(getfattr --absolute-names --only-values -n user.revision "$MNT"), root catalog $(getfattr --absolute-names --only-values -n user.root_hash "$MNT")"
 
-echo "== unmounting"
+echo "== [2/2] unmounting"
 unmount_repo "$MNT"
 rmdir "$MNT" 2>/dev/null || true
 echo "done"

@@ -186,6 +186,7 @@ public final class Converter {
                 }
                 progress.line("\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short): \(stats.entries) entries, \(Progress.megabytes(stats.bytes))")
             }
+            try ApptainerFiles.add(root: root, config: config?.config)
             try FS.touch(root + "/.cvmfscatalog")
         }
         if !options.skipLayers {
