@@ -18,36 +18,59 @@ struct CacheReconcileTests {
         return objects
     }
 
-    @Test("the layout is created with mode 0700, and a clean reopen repairs nothing")
+    @Test("the layout is created with mode 0700, buckets as objects land, and a clean reopen repairs nothing")
     func layout() throws {
         let dir = CacheTempDirectory()
         defer { dir.remove() }
         let objects = try fill(dir)
         let fm = FileManager.default
-        for sub in ["00", "ff", "txn", "quarantaine", ".cvmfscache", "cachedb"] {
+        for sub in ["txn", "quarantaine", ".cvmfscache", "cachedb"] {
             #expect(fm.fileExists(atPath: dir.path + "/" + sub), "\(sub)")
         }
-        let mode = (try fm.attributesOfItem(atPath: dir.path + "/7f")[.posixPermissions] as? NSNumber)?.intValue
-        #expect(mode == 0o700)
+        let buckets = Set(objects.map { String($0.hash.cachePath.prefix(2)) })
+        for bucket in buckets {
+            let mode = (try fm.attributesOfItem(atPath: dir.path + "/" + bucket)[.posixPermissions] as? NSNumber)?.intValue
+            #expect(mode == 0o700, "bucket \(bucket)")
+        }
+        let unused = (0..<256).map { String(format: "%02x", $0) }.first { !buckets.contains($0) }!
+        #expect(!fm.fileExists(atPath: dir.path + "/" + unused), "bucket \(unused) is made only when an object lands in it")
         let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
         #expect(cache.reconcileReport.isClean, "\(cache.reconcileReport)")
         // The touch of objects[0] was flushed: it is now the most recently used.
         #expect(cache.list().map(\.hash) == [objects[1].hash, objects[2].hash, objects[0].hash])
     }
 
-    @Test("a deleted file drops its row and a stray txn file is removed")
+    @Test("after a crash, a deleted file drops its row and a stray txn file is removed")
     func deletedFileAndStrayTemp() throws {
         let dir = CacheTempDirectory()
         defer { dir.remove() }
         let objects = try fill(dir)
         try FileManager.default.removeItem(atPath: dir.path + "/" + objects[1].hash.cachePath)
         FileManager.default.createFile(atPath: dir.path + "/txn/fetchABCDEF", contents: Data([1, 2, 3]))
+        // The crash guard a killed client leaves behind.
+        FileManager.default.createFile(atPath: dir.path + "/running.cvmfs-swift", contents: nil)
         let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
         #expect(cache.reconcileReport.droppedRows == 1)
         #expect(cache.reconcileReport.removedTempFiles == 1)
         #expect(dir.files(in: "txn").isEmpty)
         #expect(Set(cache.list().map(\.hash)) == [objects[0].hash, objects[2].hash])
         #expect(cache.usage().used == 40_000)
+    }
+
+    @Test("after a clean shutdown the database is trusted; a file deleted meanwhile is a miss, not an error")
+    func cleanShutdownSkipsTheScan() throws {
+        let dir = CacheTempDirectory()
+        defer { dir.remove() }
+        let objects = try fill(dir)
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/running.cvmfs-swift"))
+        try FileManager.default.removeItem(atPath: dir.path + "/" + objects[1].hash.cachePath)
+        let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
+        #expect(cache.reconcileReport.droppedRows == 0)
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/running.cvmfs-swift"))
+        #expect(try cache.open(objects[1].hash) == nil)
+        #expect(Set(cache.list().map(\.hash)) == [objects[0].hash, objects[2].hash])
+        cache.close()
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/running.cvmfs-swift"))
     }
 
     @Test("a deleted cachedb is rebuilt from the files on disk")

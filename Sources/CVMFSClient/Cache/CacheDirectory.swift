@@ -4,7 +4,8 @@ import Glibc
 import CVMFSFormat
 
 /// The on-disk layout of a POSIX cache directory (client-behaviour.md §10):
-/// `00`…`ff` for inflated objects, `txn/` for downloads in progress,
+/// `00`…`ff` for inflated objects (each made when its first object lands:
+/// creating all 256 up front costs a fresh mount ~50 ms on a journaling disk), `txn/` for downloads in progress,
 /// `quarantaine/` for objects that failed the size check, the `.cvmfscache`
 /// sentinel, `cachedb` and the `cvmfschecksum.<fqrn>` breadcrumbs.
 public struct CacheDirectory: Sendable {
@@ -18,7 +19,6 @@ public struct CacheDirectory: Sendable {
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         self.path = trimmed
         try Self.makeDirectory(trimmed)
-        for i in 0..<256 { try Self.makeDirectory(trimmed + "/" + Self.bucketName(i)) }
         try Self.makeDirectory(txnPath)
         try Self.makeDirectory(quarantinePath)
         let sentinel = trimmed + "/.cvmfscache"
@@ -34,11 +34,27 @@ public struct CacheDirectory: Sendable {
     public var txnPath: String { path + "/txn" }
     /// `quarantaine/`: objects whose inflated size was wrong (upstream's spelling).
     public var quarantinePath: String { path + "/quarantaine" }
+    /// Present while a private cache is open: found at open, it means the
+    /// last user crashed and the database must be checked against the disk.
+    public var crashGuardPath: String { path + "/running.cvmfs-swift" }
     /// `cachedb`: the LRU database of a managed cache.
     public var databasePath: String { path + "/cachedb" }
 
     /// `<dir>/<xx>/<rest><algid>`.
     public func objectPath(_ hash: ContentHash) -> String { path + "/" + hash.cachePath }
+
+    /// Renames a verified temporary file to the object's name, making its
+    /// bucket directory if this is the bucket's first object.
+    func moveIntoPlace(_ temporary: String, _ hash: ContentHash) throws(CacheSyscall.Errno) {
+        let final = objectPath(hash)
+        do {
+            try CacheSyscall.rename(temporary, final)
+        } catch where error == .noSuchFile {
+            let bucket = path + "/" + hash.cachePath.prefix(2)
+            if mkdir(bucket, 0o700) != 0 && errno != EEXIST { throw CacheSyscall.Errno(rawValue: errno) }
+            try CacheSyscall.rename(temporary, final)
+        }
+    }
 
     /// `<dir>/quarantaine/<printable hash>`.
     public func quarantinePath(_ hash: ContentHash) -> String { quarantinePath + "/" + hash.description }

@@ -164,7 +164,7 @@ extension ObjectCache {
             return FileDescriptor(rawValue: fd)
         }
         let finalPath = directory.objectPath(hash)
-        do { try CacheSyscall.rename(tempPath, finalPath) } catch {
+        do { try directory.moveIntoPlace(tempPath, hash) } catch {
             CacheSyscall.close(readFD)
             throw .io(operation: "rename", path: finalPath, errno: error.rawValue)
         }

@@ -32,8 +32,18 @@ extension ObjectCache {
             report.databaseRecreated = true
         }
 
+        // After a clean shutdown of a private cache the database is exact;
+        // only a crash (or a missing database) needs the scan of every file,
+        // which takes seconds on a large cache (upstream's crash guard).
+        let crashed = (try? CacheSyscall.stat(directory.crashGuardPath)) != nil
         var onDisk: [ContentHash: (size: Int64, atime: Int64)] = [:]
-        for file in scanObjects(directory) { onDisk[file.hash] = (file.size, file.atime) }
+        if !shared && existed && !crashed && !report.databaseRecreated {
+            for row in rows {
+                if let hash = ContentHash(printable: row.sha1) { onDisk[hash] = (row.size, 0) }
+            }
+        } else {
+            for file in scanObjects(directory) { onDisk[file.hash] = (file.size, file.atime) }
+        }
 
         var maxSequence: Int64 = 0
         try db.transaction { () throws(CacheError) in

@@ -163,7 +163,7 @@ extension ObjectCache {
                     fd = theirs
                     try? CacheSyscall.unlink(tempPath)
                 } else {
-                    do throws(CacheSyscall.Errno) { try CacheSyscall.rename(tempPath, finalPath) } catch {
+                    do throws(CacheSyscall.Errno) { try shared.directory.moveIntoPlace(tempPath, hash) } catch {
                         throw .io(operation: "rename", path: finalPath, errno: error.rawValue)
                     }
                 }

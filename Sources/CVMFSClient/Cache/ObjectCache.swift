@@ -69,6 +69,9 @@ public final class ObjectCache: Sendable {
         }
         reconcileReport = report
         state = Mutex(initial)
+        if !shared && self.limit >= 0, let fd = try? CacheSyscall.open(directory.crashGuardPath, O_WRONLY | O_CREAT, 0o600) {
+            CacheSyscall.close(fd)
+        }
     }
 
     deinit {
@@ -81,6 +84,7 @@ public final class ObjectCache: Sendable {
     public func close() {
         state.withLock { s in
             Self.flush(&s)
+            if !isShared && s.lastDatabaseError == nil { try? CacheSyscall.unlink(directory.crashGuardPath) }
             if let shared = s.shared, s.reserved == 0 {
                 do throws(CacheError) { try shared.locked { () throws(CacheError) in try shared.setReservation(0) } } catch {
                     s.lastDatabaseError = error

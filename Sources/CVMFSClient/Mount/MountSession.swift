@@ -44,6 +44,7 @@ public final class MountSession: MountStatus {
         } catch {
             throw .configuration("\(error)")
         }
+        Log.debug("\(configuration.fqrn): keys loaded, downloader ready")
         if let problem = Self.makeDirectories(configuration.cacheDirectory) {
             throw .cache(problem)
         }
@@ -53,6 +54,7 @@ public final class MountSession: MountStatus {
         } catch {
             throw .cache("\(configuration.cacheDirectory): \(error)")
         }
+        Log.debug("\(configuration.fqrn): cache \(configuration.cacheDirectory) open")
         provider = CachedObjectProvider(cache: cache, downloader: downloader)
         let fqrn = configuration.fqrn
         let breadcrumb = try? cache.directory.readBreadcrumb(fqrn: fqrn)
@@ -78,6 +80,7 @@ public final class MountSession: MountStatus {
             initial = offline
             Log.notice("\(fqrn): servers unreachable, mounting cached revision \(breadcrumb.revision) offline: \(error)")
         }
+        Log.debug("\(fqrn): manifest and whitelist fetched")
         if !manifestBytes.isEmpty {
             do {
                 let unverified = try verifier.checkManifest(manifestBytes, minimumTimestamp: UInt64(max(0, breadcrumb?.timestamp ?? 0)))
@@ -107,6 +110,7 @@ public final class MountSession: MountStatus {
         } catch {
             throw .catalog("\(fqrn): root catalog \(manifest.rootCatalog): \(error)")
         }
+        Log.debug("\(fqrn): root catalog \(manifest.rootCatalog) attached")
         try? cache.directory.writeBreadcrumb(
             CacheBreadcrumb(catalogHash: manifest.rootCatalog, timestamp: Int64(manifest.timestamp ?? 0), revision: manifest.revision), fqrn: fqrn)
         var settings = fileSystemSettings ?? Self.fileSystemSettings(configuration)
