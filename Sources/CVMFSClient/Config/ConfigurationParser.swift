@@ -154,14 +154,10 @@ public struct ConfigurationParser: Sendable {
     /// Runs the shell once and returns, per file, the `(name, value)` pairs read back after it.
     func run(_ files: [ScriptFile], environment: [String: String]) throws(ConfigurationError) -> [[(String, String)]] {
         if files.isEmpty { return [] }
-        let output: Data
+        let output: [UInt8]
         let errors: String
         let status: Int32
-        do {
-            (output, errors, status) = try Self.execute(shell: shell, script: Self.script(for: files), environment: environment)
-        } catch {
-            throw .shellUnavailable(path: shell, message: "\(error)")
-        }
+        (output, errors, status) = try Self.execute(shell: shell, script: Self.script(for: files), environment: environment)
 
         var records = Array(repeating: [(String, String)](), count: files.count)
         let fields = output.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
@@ -201,29 +197,71 @@ public struct ConfigurationParser: Sendable {
         return trimmed.isEmpty ? "the shell stopped (exit, or assignment to a readonly variable)" : String(trimmed)
     }
 
-    /// Runs `shell -c script` with stdin from /dev/null; stdout is returned, stderr goes through a temporary file.
-    static func execute(shell: String, script: String, environment: [String: String]) throws -> (Data, String, Int32) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: shell)
-        process.arguments = ["-c", script, "cvmfs-config"]
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        let errorURL = FileManager.default.temporaryDirectory
-            .appendingPathComponent("cvmfs-swift-config-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).err")
-        guard FileManager.default.createFile(atPath: errorURL.path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown)
+    /// Runs `shell -c script` with stdin from /dev/null; stdout is returned, stderr goes through
+    /// an unlinked temporary file. posix_spawn, not Foundation's Process: this runs on every
+    /// mount, and Process's run-loop wait added tens of milliseconds.
+    static func execute(shell: String, script: String, environment: [String: String]) throws(ConfigurationError) -> ([UInt8], String, Int32) {
+        func failure(_ what: String) -> ConfigurationError {
+            .shellUnavailable(path: shell, message: "\(what): \(String(cString: strerror(errno)))")
         }
-        defer { try? FileManager.default.removeItem(at: errorURL) }
-        let errorHandle = try FileHandle(forWritingTo: errorURL)
-        process.standardError = errorHandle
-        try process.run()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try? errorHandle.close()
-        let errors = (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
-        return (output, errors, process.terminationStatus)
+        var pipeFDs: [Int32] = [-1, -1]
+        guard pipe(&pipeFDs) == 0 else { throw failure("pipe") }
+        var template = Array("/tmp/cvmfs-swift-config-XXXXXX".utf8CString)
+        let errorFD = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard errorFD >= 0 else {
+            close(pipeFDs[0]); close(pipeFDs[1])
+            throw failure("temporary file")
+        }
+        unlink(String(cString: template))
+        defer { close(errorFD) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errorFD, 2)
+        posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
+        posix_spawn_file_actions_addclose(&actions, pipeFDs[1])
+
+        let arguments = [shell, "-c", script, "cvmfs-config"]
+        let variables = environment.map { "\($0.key)=\($0.value)" }
+        var argv = arguments.map { strdup($0) } + [nil]
+        var envp = variables.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, shell, &actions, nil, &argv, &envp)
+        close(pipeFDs[1])
+        guard spawned == 0 else {
+            close(pipeFDs[0])
+            errno = spawned
+            throw failure("cannot run")
+        }
+        var output = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(pipeFDs[0], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            output.append(contentsOf: buffer[0..<n])
+        }
+        close(pipeFDs[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+
+        var errors = [UInt8]()
+        lseek(errorFD, 0, SEEK_SET)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(errorFD, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            errors.append(contentsOf: buffer[0..<n])
+        }
+        return (output, String(decoding: errors, as: UTF8.self), exitStatus)
     }
 }
 
