@@ -3,7 +3,8 @@
 # Idempotent: packages already present are left alone.
 set -eu
 packages="libfuse3-dev fuse3 libcurl4-openssl-dev zlib1g-dev libsqlite3-dev libssl-dev \
-  nginx-light squid attr sqlite3 python3 curl procps psmisc"
+  nginx-light squid attr sqlite3 python3 curl procps psmisc strace \
+  bubblewrap podman runc debootstrap busybox-static umoci skopeo docker-registry"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
