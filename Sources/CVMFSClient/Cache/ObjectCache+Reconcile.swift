@@ -47,33 +47,7 @@ extension ObjectCache {
 
         var maxSequence: Int64 = 0
         try db.transaction { () throws(CacheError) in
-            for row in rows {
-                guard let hash = ContentHash(printable: row.sha1), let file = onDisk[hash], s.entries[hash] == nil else {
-                    try db.delete(sha1: row.sha1)
-                    report.droppedRows += 1
-                    continue
-                }
-                if file.size != row.size {
-                    report.resizedRows += 1
-                    try db.insert(CacheDatabase.Row(sha1: row.sha1, size: file.size, acseq: row.acseq, path: row.path,
-                                                    type: row.type, pinned: 0))
-                }
-                s.entries[hash] = CacheEntry(size: file.size, acseq: row.acseq,
-                                             kind: CacheObjectKind(databaseType: row.type, description: row.path),
-                                             description: row.path, pins: 0)
-                maxSequence = max(maxSequence, row.acseq)
-            }
-            // Files without a row: oldest access first, after every known entry.
-            let missing = onDisk.filter { s.entries[$0.key] == nil }.sorted { $0.value.atime < $1.value.atime }
-            for (hash, file) in missing {
-                maxSequence += 1
-                let description = CacheObjectKind.regular.defaultDescription
-                try db.insert(CacheDatabase.Row(sha1: hash.description, size: file.size, acseq: maxSequence,
-                                                path: description, type: 0, pinned: 0))
-                s.entries[hash] = CacheEntry(size: file.size, acseq: maxSequence, kind: .regular,
-                                             description: description, pins: 0)
-                report.addedFiles += 1
-            }
+            maxSequence = try merge(rows, onDisk: onDisk, into: &s, database: db, keepPinnedColumn: false, report: &report)
             // All pins are cleared when the database is opened (§10.1).
             try db.execute("UPDATE cache_catalog SET pinned = 0 WHERE pinned != 0")
         }
@@ -99,5 +73,42 @@ extension ObjectCache {
             }
             if (try? CacheSyscall.unlink(path)) != nil { report.removedTempFiles += 1 }
         }
+    }
+
+    /// Makes `cachedb` agree with the files on disk: rows without a file are
+    /// dropped, sizes fixed, files without a row added after every known
+    /// entry (oldest access first). Fills `s.entries`; returns the highest
+    /// access sequence. Runs inside the caller's transaction.
+    static func merge(_ rows: [CacheDatabase.Row], onDisk: [ContentHash: (size: Int64, atime: Int64)],
+                      into s: inout ObjectCacheState, database db: CacheDatabase, keepPinnedColumn: Bool,
+                      report: inout CacheReconcileReport) throws(CacheError) -> Int64 {
+        var maxSequence: Int64 = 0
+        for row in rows {
+            guard let hash = ContentHash(printable: row.sha1), let file = onDisk[hash], s.entries[hash] == nil else {
+                try db.delete(sha1: row.sha1)
+                report.droppedRows += 1
+                continue
+            }
+            if file.size != row.size {
+                report.resizedRows += 1
+                try db.insert(CacheDatabase.Row(sha1: row.sha1, size: file.size, acseq: row.acseq, path: row.path,
+                                                type: row.type, pinned: keepPinnedColumn ? row.pinned : 0))
+            }
+            s.entries[hash] = CacheEntry(size: file.size, acseq: row.acseq,
+                                         kind: CacheObjectKind(databaseType: row.type, description: row.path),
+                                         description: row.path, pins: 0)
+            maxSequence = max(maxSequence, row.acseq)
+        }
+        let missing = onDisk.filter { s.entries[$0.key] == nil }.sorted { $0.value.atime < $1.value.atime }
+        for (hash, file) in missing {
+            maxSequence += 1
+            let description = CacheObjectKind.regular.defaultDescription
+            try db.insert(CacheDatabase.Row(sha1: hash.description, size: file.size, acseq: maxSequence,
+                                            path: description, type: 0, pinned: 0))
+            s.entries[hash] = CacheEntry(size: file.size, acseq: maxSequence, kind: .regular,
+                                         description: description, pins: 0)
+            report.addedFiles += 1
+        }
+        return maxSequence
     }
 }

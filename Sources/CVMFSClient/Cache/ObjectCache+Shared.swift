@@ -27,34 +27,8 @@ extension ObjectCache {
             let rows = try db.allRows()
             var onDisk: [ContentHash: (size: Int64, atime: Int64)] = [:]
             for file in scanObjects(directory) { onDisk[file.hash] = (file.size, file.atime) }
-            var maxSequence: Int64 = 0
-            for row in rows {
-                guard let hash = ContentHash(printable: row.sha1), let file = onDisk[hash], s.entries[hash] == nil else {
-                    try db.delete(sha1: row.sha1)
-                    report.droppedRows += 1
-                    continue
-                }
-                if file.size != row.size {
-                    report.resizedRows += 1
-                    try db.insert(CacheDatabase.Row(sha1: row.sha1, size: file.size, acseq: row.acseq, path: row.path,
-                                                    type: row.type, pinned: row.pinned))
-                }
-                s.entries[hash] = CacheEntry(size: file.size, acseq: row.acseq,
-                                             kind: CacheObjectKind(databaseType: row.type, description: row.path),
-                                             description: row.path, pins: 0)
-                maxSequence = max(maxSequence, row.acseq)
-            }
             // Only a crash between rename and commit leaves a file without a row.
-            let missing = onDisk.filter { s.entries[$0.key] == nil }.sorted { $0.value.atime < $1.value.atime }
-            for (hash, file) in missing {
-                maxSequence += 1
-                let description = CacheObjectKind.regular.defaultDescription
-                try db.insert(CacheDatabase.Row(sha1: hash.description, size: file.size, acseq: maxSequence,
-                                                path: description, type: 0, pinned: 0))
-                s.entries[hash] = CacheEntry(size: file.size, acseq: maxSequence, kind: .regular,
-                                             description: description, pins: 0)
-                report.addedFiles += 1
-            }
+            let maxSequence = try merge(rows, onDisk: onDisk, into: &s, database: db, keepPinnedColumn: true, report: &report)
             s.nextSequence = maxSequence + 1
             s.used = s.entries.values.reduce(0) { $0 + $1.size }
             try shared.dropDeadReservations()
