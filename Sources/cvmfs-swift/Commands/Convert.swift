@@ -27,9 +27,6 @@ extension CVMFSSwift {
         @Option(help: "The repository folder to write (created if missing).")
         var output: String
 
-        @Option(help: "Directory with the repository keys; missing keys are created.")
-        var keys: String
-
         @Option(help: "Staging tree with the repository's content (default: <output>/../<fqrn>.staging).")
         var staging: String?
 
@@ -48,23 +45,12 @@ extension CVMFSSwift {
         @Flag(help: "No progress lines on stderr.")
         var quiet = false
 
-        @Option(help: "Content hash algorithm: sha1, rmd160 or shake128.")
-        var hash: HashAlgorithm = .sha1
-
-        @Option(help: "Catalog TTL in seconds.")
-        var ttl: UInt64 = 240
-
-        @Option(help: "Worker threads for hashing and compression (default: all cores).")
-        var threads: Int = 0
+        @OptionGroup var writing: WritingOptions
 
         func run() throws {
             do {
                 let recipe = try Recipe.load(path: recipe)
-                var publish = PublishOptions(fqrn: recipe.repository, keyDirectory: keys)
-                publish.algorithm = hash
-                publish.ttl = ttl
-                publish.threads = threads
-                var options = ConvertOptions(output: output, publish: publish)
+                var options = ConvertOptions(output: output, publish: writing.publishOptions(fqrn: recipe.repository))
                 options.staging = staging
                 options.platform = platform
                 options.insecure = insecure
