@@ -33,12 +33,18 @@ static inline void cvmfs_fuse_wakeup_handler(int sig) { (void)sig; }
 
 // Installs a do-nothing handler without SA_RESTART on `sig`, so that
 // pthread_kill(loop_thread, sig) makes the sem_wait in fuse_session_loop_mt
-// fail with EINTR and the loop re-checks fuse_session_exited().
+// fail with EINTR and the loop re-checks fuse_session_exited(). The calling
+// (loop) thread unblocks `sig`: a thread started from a libdispatch worker
+// inherits a mask that blocks it, and the wake-up would never arrive.
 static inline int cvmfs_fuse_install_wakeup_handler(int sig) {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = cvmfs_fuse_wakeup_handler;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;
-    return sigaction(sig, &sa, NULL);
+    if (sigaction(sig, &sa, NULL) != 0) return -1;
+    sigset_t wake;
+    sigemptyset(&wake);
+    sigaddset(&wake, sig);
+    return pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
 }
