@@ -17,6 +17,13 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 cleanup() {
     local status=$?
+    if [ "$status" -ne 0 ]; then
+        for log in "$WORK"/*.debug.log; do
+            [ -f "$log" ] || continue
+            echo "--- last lines of $(basename "$log"):" >&2
+            grep -v "^\[[0-9.]*\] [^ ]*: parameter " "$log" | tail -n 15 >&2
+        done
+    fi
     for m in "${MOUNTS[@]:-}"; do
         [ -n "$m" ] || continue
         if grep -q " $m fuse" /proc/mounts; then
@@ -94,6 +101,8 @@ write_config() {
         echo "CVMFS_SHARED_CACHE=no"
         echo "CVMFS_QUOTA_LIMIT=${QUOTA_MB:-2000}"
         echo "CVMFS_KCACHE_TIMEOUT=60"
+        # The client's log (and a daemon's crash report), shown when a test fails.
+        echo "CVMFS_DEBUGLOG=$WORK/$fqrn.debug.log"
         # NAME=VALUE arguments are written with the value single-quoted ('|' and ';' are shell syntax).
         for line in "$@"; do echo "${line%%=*}='${line#*=}'"; done
     } > "$file"

@@ -16,14 +16,23 @@ public final class DaemonReadiness: Sendable {
     }
 
     /// The mount is live: the parent exits 0, and stdout/stderr go to
-    /// /dev/null (the terminal may go away). Pass as `FuseMount.run(onMounted:)`.
-    public func mounted() {
+    /// /dev/null (the terminal may go away).
+    /// With `errorLog`, standard error goes there instead (appended), so a
+    /// crash report of the daemon is not lost.
+    public func mounted(errorLog: String? = nil) {
         report([Self.okByte])
         let null = open("/dev/null", O_RDWR)
         if null >= 0 {
             dup2(null, STDOUT_FILENO)
             dup2(null, STDERR_FILENO)
             if null > STDERR_FILENO { close(null) }
+        }
+        if let errorLog {
+            let log = open(errorLog, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            if log >= 0 {
+                dup2(log, STDERR_FILENO)
+                if log != STDERR_FILENO { close(log) }
+            }
         }
     }
 

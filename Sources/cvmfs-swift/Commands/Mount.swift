@@ -97,7 +97,7 @@ extension CVMFSSwift {
             do {
                 try mount.run {
                     if let readiness {
-                        readiness.mounted()
+                        readiness.mounted(errorLog: configuration.debugLog)
                     } else {
                         print("\(configuration.fqrn) mounted on \(mountpoint) (revision \(session.manifest.revision))")
                     }
