@@ -298,3 +298,11 @@ public final class RepositoryFileSystem: FileSystemCore {
         return FileSystemStatistics(blockSize: 512, blocks: cache.limit / 512, freeBlocks: (cache.limit - used) / 512, files: files, freeFiles: free)
     }
 }
+
+extension RepositoryFileSystem: SegmentedReading {
+    public func withSegments(_ handle: UInt64, offset: UInt64, size: Int,
+                             _ body: (UnsafeBufferPointer<FileSegment>) -> Void) throws(FileSystemError) -> Bool {
+        guard let file = files.withLock({ $0[handle] }) else { throw .staleHandle }
+        return try countingIOErrors { () throws(FileSystemError) in try file.withSegments(offset: offset, size: size, body) }
+    }
+}
