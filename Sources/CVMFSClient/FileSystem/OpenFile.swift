@@ -7,6 +7,7 @@ import CVMFSFormat
 /// it (objects-and-chunks.md §4.2).
 final class OpenFile: Sendable {
     private let record: InodeRecord
+    private let compression: Compression
     private let provider: any ObjectProvider
     private let content: Content
     /// The chunk a chunked file's handle has open; reads of one handle are serialized by it.
@@ -24,10 +25,10 @@ final class OpenFile: Sendable {
         var fd: Int32
     }
 
-    init(record: InodeRecord, provider: any ObjectProvider) throws(FileSystemError) {
+    init(record: InodeRecord, entry: DirectoryEntry, provider: any ObjectProvider) throws(FileSystemError) {
         self.record = record
         self.provider = provider
-        let entry = record.entry
+        compression = entry.compression
         let pathText = String(decoding: record.path, as: UTF8.self)
         if entry.isChunked {
             let chunks: [FileChunk]
@@ -80,7 +81,7 @@ final class OpenFile: Sendable {
                         open = nil
                     }
                     do throws(FileSystemError) {
-                        let fd = try provider.openPinned(chunk.hash, suffix: .partial, compression: record.entry.compression, expectedSize: chunk.size)
+                        let fd = try provider.openPinned(chunk.hash, suffix: .partial, compression: compression, expectedSize: chunk.size)
                         open = OpenChunk(index: index, fd: fd)
                     } catch {
                         return .failure(error)
@@ -178,7 +179,7 @@ final class OpenFile: Sendable {
 
     /// Opens and pins a chunk, refusing a cached copy shorter than the catalog says.
     private func openChunk(_ chunk: FileChunk) throws(FileSystemError) -> Int32 {
-        let fd = try provider.openPinned(chunk.hash, suffix: .partial, compression: record.entry.compression, expectedSize: chunk.size)
+        let fd = try provider.openPinned(chunk.hash, suffix: .partial, compression: compression, expectedSize: chunk.size)
         var info = stat()
         if fstat(fd, &info) != 0 || UInt64(max(info.st_size, 0)) < chunk.size {
             Glibc.close(fd)
