@@ -12,6 +12,8 @@ final class OpenFile: Sendable {
     private let content: Content
     /// The chunk a chunked file's handle has open; reads of one handle are serialized by it.
     private let current = Mutex<OpenChunk?>(nil)
+    /// One past the last chunk handed to the prefetcher.
+    private let prefetched = Atomic<Int>(0)
 
     private enum Content: Sendable {
         /// `size`: the cached file's length, the end of `pread` reads.
@@ -75,6 +77,7 @@ final class OpenFile: Sendable {
             while copied < buffer.count && index < chunks.count {
                 let chunk = chunks[index]
                 if open?.index != index {
+                    if index == 0 || open?.index == index - 1 { prefetch(chunks, after: index) }
                     if let previous = open {
                         Glibc.close(previous.fd)
                         provider.unpin(chunks[previous.index].hash)
@@ -151,6 +154,11 @@ final class OpenFile: Sendable {
                     if open?.index == index {
                         fd = open!.fd
                     } else {
+                        // A sequential reader (at chunk 0, or moving on from the
+                        // previous chunk) gets the next chunks fetched in the background.
+                        if index == 0 || open?.index == index - 1 || extra.last?.index == index - 1 {
+                            prefetch(chunks, after: index)
+                        }
                         do throws(FileSystemError) { fd = try openChunk(chunk) } catch {
                             for item in extra { closeChunk(item, chunks) }
                             return .failure(error)
@@ -175,6 +183,23 @@ final class OpenFile: Sendable {
         }
         try result.get()
         return true
+    }
+
+    private func prefetch(_ chunks: [FileChunk], after index: Int) {
+        let end = min(chunks.count, index + 1 + ChunkPrefetcher.depth)
+        var done = prefetched.load(ordering: .relaxed)
+        var start: Int
+        repeat {
+            start = max(done, index + 1)
+            guard start < end else { return }
+            let (exchanged, original) = prefetched.compareExchange(expected: done, desired: end, ordering: .relaxed)
+            if exchanged { break }
+            done = original
+        } while true
+        let jobs = chunks[start..<end].map {
+            ChunkPrefetcher.Job(hash: $0.hash, compression: compression, size: $0.size, provider: provider)
+        }
+        ChunkPrefetcher.shared.enqueue(jobs)
     }
 
     /// Opens and pins a chunk, refusing a cached copy shorter than the catalog says.
