@@ -77,7 +77,7 @@ final class OpenFile: Sendable {
             while copied < buffer.count && index < chunks.count {
                 let chunk = chunks[index]
                 if open?.index != index {
-                    if index == 0 || open?.index == index - 1 { prefetch(chunks, after: index) }
+                    let sequential = index == 0 || open?.index == index - 1
                     if let previous = open {
                         Glibc.close(previous.fd)
                         provider.unpin(chunks[previous.index].hash)
@@ -86,6 +86,7 @@ final class OpenFile: Sendable {
                     do throws(FileSystemError) {
                         let fd = try provider.openPinned(chunk.hash, suffix: .partial, compression: compression, expectedSize: chunk.size)
                         open = OpenChunk(index: index, fd: fd)
+                        if sequential { prefetch(chunks, after: index) }
                     } catch {
                         return .failure(error)
                     }
@@ -154,16 +155,16 @@ final class OpenFile: Sendable {
                     if open?.index == index {
                         fd = open!.fd
                     } else {
-                        // A sequential reader (at chunk 0, or moving on from the
-                        // previous chunk) gets the next chunks fetched in the background.
-                        if index == 0 || open?.index == index - 1 || extra.last?.index == index - 1 {
-                            prefetch(chunks, after: index)
-                        }
+                        let sequential = index == 0 || open?.index == index - 1 || extra.last?.index == index - 1
                         do throws(FileSystemError) { fd = try openChunk(chunk) } catch {
                             for item in extra { closeChunk(item, chunks) }
                             return .failure(error)
                         }
                         extra.append(OpenChunk(index: index, fd: fd))
+                        // A sequential reader (at chunk 0, or moving on from the previous
+                        // chunk) gets the next chunks fetched in the background, once its
+                        // own chunk is in (so they do not compete with it for the first byte).
+                        if sequential { prefetch(chunks, after: index) }
                     }
                     let inChunk = position - chunk.offset
                     let wanted = min(end - position, chunk.size - inChunk)
