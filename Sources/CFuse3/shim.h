@@ -48,3 +48,27 @@ static inline int cvmfs_fuse_install_wakeup_handler(int sig) {
     sigaddset(&wake, sig);
     return pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
 }
+
+// Replies to a read with `count` file ranges (fd, offset, size), so libfuse
+// can splice them from the cache files into /dev/fuse (FUSE_CAP_SPLICE_WRITE)
+// instead of copying through a user-space buffer. struct fuse_bufvec ends in
+// a one-element array; the extra elements follow it here.
+static inline int cvmfs_fuse_reply_fds(fuse_req_t req, size_t count, const int *fds,
+                                       const unsigned long long *offsets, const size_t *sizes) {
+    if (count == 0) return fuse_reply_buf(req, NULL, 0);
+    struct {
+        struct fuse_bufvec vec;
+        struct fuse_buf more[7];
+    } bufs;
+    if (count > 8) return fuse_reply_err(req, EIO);
+    memset(&bufs, 0, sizeof(bufs));
+    bufs.vec.count = count;
+    for (size_t i = 0; i < count; i++) {
+        struct fuse_buf *buf = &bufs.vec.buf[i];
+        buf->size = sizes[i];
+        buf->flags = (enum fuse_buf_flags)(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+        buf->fd = fds[i];
+        buf->pos = (off_t)offsets[i];
+    }
+    return fuse_reply_data(req, &bufs.vec, (enum fuse_buf_copy_flags)0);
+}

@@ -68,6 +68,23 @@ func replyBuffer(_ req: fuse_req_t?, _ buffer: UnsafeRawPointer?, _ result: Resu
     }
 }
 
+/// Replies with the file ranges (at most `OpenFile.maxSegments`, 8).
+func replySegments(_ req: fuse_req_t?, _ segments: UnsafeBufferPointer<FileSegment>) {
+    let count = segments.count
+    withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(count, 1)) { fds in
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(count, 1)) { offsets in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: max(count, 1)) { sizes in
+                for (i, segment) in segments.enumerated() {
+                    fds[i] = segment.fd
+                    offsets[i] = segment.offset
+                    sizes[i] = segment.count
+                }
+                _ = cvmfs_fuse_reply_fds(req, count, fds.baseAddress, offsets.baseAddress, sizes.baseAddress)
+            }
+        }
+    }
+}
+
 /// The reply to getxattr/listxattr: the size alone, the value, or an error.
 private enum XattrReply {
     case size(Int)
@@ -126,8 +143,11 @@ func fuseInit(_ userdata: UnsafeMutableRawPointer?, _ conn: UnsafeMutablePointer
     // hundred readdirplus ones. The listing is built at opendir anyway, so
     // the attributes are free.
     want &= ~UInt32(FUSE_CAP_READDIRPLUS_AUTO)
-    // Replies come from memory buffers, not file descriptors, so splice
-    // (FUSE_CAP_SPLICE_WRITE/MOVE) would only add a copy through a pipe.
+    // File reads are answered with cache-file ranges (fuse_reply_data):
+    // with SPLICE_WRITE libfuse splices them file → pipe → /dev/fuse, one
+    // kernel copy and no pass through user space. SPLICE_MOVE is left off:
+    // page-cache pages cannot be stolen, so the kernel would only try and copy.
+    if capable & UInt32(FUSE_CAP_SPLICE_WRITE) != 0 { want |= UInt32(FUSE_CAP_SPLICE_WRITE) }
     conn.pointee.want = want
     // max_readahead is left at the kernel's offer, which is already the
     // maximum it accepts (it takes the minimum of both).
@@ -211,6 +231,20 @@ func fuseOpen(_ req: fuse_req_t?, _ inode: fuse_ino_t, _ fi: UnsafeMutablePointe
 func fuseRead(_ req: fuse_req_t?, _ inode: fuse_ino_t, _ size: Int, _ offset: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
     let core = FuseContext.of(req).core
     let handle = fi?.pointee.fh ?? 0
+    if let segmented = core as? any SegmentedReading {
+        // The bytes stay in the cache files: libfuse splices them into the
+        // reply (one kernel copy instead of pread + writev).
+        let served = Result { () throws(FileSystemError) -> Bool in
+            try segmented.withSegments(handle, offset: UInt64(offset), size: size) { segments in
+                replySegments(req, segments)
+            }
+        }
+        switch served {
+        case .success(true): return
+        case .success(false): break
+        case .failure(let error): fuse_reply_err(req, error.errno); return
+        }
+    }
     ThreadBuffer.with(count: size) { buffer in
         let result = Result { () throws(FileSystemError) in
             try core.read(handle, offset: UInt64(offset), into: buffer)

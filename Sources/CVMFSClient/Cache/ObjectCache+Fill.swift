@@ -69,6 +69,57 @@ extension ObjectCache {
         }
     }
 
+    /// Fetches an object ahead of a reader, unpinned, only if there is room
+    /// to spare: returns false at once (nothing reserved, nothing evicted)
+    /// when the object is cached or on its way, when the cache is shared, or
+    /// when pinned plus reserved bytes and this object would pass `headroom`
+    /// (a share of the limit, so prefetching never takes the room a reader's
+    /// own fetch needs). Otherwise reserves `size` like `fetch` (evicting
+    /// unpinned LRU objects if needed, never pinned ones) and fills it.
+    ///
+    /// A reader that asks for the object meanwhile waits for this fill; if
+    /// it fails, the waiters are woken without the error and fetch the object
+    /// themselves, so a failed prefetch never fails a read. Returns true when
+    /// the object was filled; throws the fill's error otherwise.
+    public func prefetch(
+        hash: ContentHash,
+        compression: Compression,
+        size: Int64,
+        kind: CacheObjectKind,
+        headroom: Int64,
+        download: (any ObjectSink) throws -> Void
+    ) throws(CacheError) -> Bool {
+        guard !isShared else { return false }
+        let limit = self.limit
+        let directory = self.directory
+        let fill: CacheFill? = state.withLock { s in
+            if s.entries[hash] != nil || s.inFlight[hash] != nil { return nil }
+            if limit >= 0 {
+                guard size >= 0, size <= limit / 2, s.pinned + s.reserved + size <= headroom else { return nil }
+                do throws(CacheError) {
+                    try Self.reserve(&s, hash, amount: size, size: size, limit: limit, directory: directory)
+                } catch {
+                    return nil
+                }
+            }
+            let fill = CacheFill()
+            s.inFlight[hash] = fill
+            return fill
+        }
+        guard let fill else { return false }
+        do {
+            let fd = try produce(hash: hash, compression: compression, expectedSize: size, kind: kind,
+                                 description: kind.defaultDescription, pin: false,
+                                 reservation: limit >= 0 ? size : 0, download: download)
+            fd.close()
+            fill.complete(nil)
+            return true
+        } catch {
+            fill.complete(nil)  // waiters retry on their own
+            throw error
+        }
+    }
+
     /// Reserves `amount` more bytes (lock held). `size` is the object's size
     /// so far, checked against half the limit.
     static func reserve(_ s: inout ObjectCacheState, _ hash: ContentHash, amount: Int64, size: Int64,

@@ -76,3 +76,27 @@ public struct FileSystemStatistics: Sendable {
         self.freeFiles = freeFiles
     }
 }
+
+/// A byte range of an open file descriptor: where a read's bytes live in
+/// the cache, so a FUSE adapter can splice them instead of copying.
+public struct FileSegment: Sendable {
+    public var fd: Int32
+    public var offset: UInt64
+    public var count: Int
+
+    public init(fd: Int32, offset: UInt64, count: Int) {
+        self.fd = fd
+        self.offset = offset
+        self.count = count
+    }
+}
+
+/// Zero-copy reads: an optional refinement of `FileSystemCore`.
+public protocol SegmentedReading: FileSystemCore {
+    /// Calls `body` with the descriptor ranges holding up to `size` bytes at
+    /// `offset` (fewer at end of file, none past it), in order; the
+    /// descriptors stay valid until `body` returns. Returns false, without
+    /// calling `body`, when this read should use `read(_:offset:into:)`.
+    func withSegments(_ handle: UInt64, offset: UInt64, size: Int,
+                      _ body: (UnsafeBufferPointer<FileSegment>) -> Void) throws(FileSystemError) -> Bool
+}

@@ -13,4 +13,14 @@ public protocol ObjectProvider: Sendable {
     /// The path of a cached, inflated catalog (downloaded if missing), pinned
     /// for as long as it is mounted.
     func catalogFile(_ hash: ContentHash) throws(FileSystemError) -> String
+    /// Fetches a chunk into the cache ahead of a sequential reader, unpinned,
+    /// if the cache has room to spare; false when skipped or failed.
+    func prefetch(_ hash: ContentHash, compression: Compression, expectedSize: UInt64) -> Bool
+}
+
+extension ObjectProvider {
+    /// Fetches a chunk into the cache ahead of a sequential reader, unpinned,
+    /// if the cache has room to spare; false when skipped or failed.
+    /// Default: never (providers without a cache).
+    public func prefetch(_ hash: ContentHash, compression: Compression, expectedSize: UInt64) -> Bool { false }
 }

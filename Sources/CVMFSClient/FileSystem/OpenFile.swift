@@ -7,13 +7,17 @@ import CVMFSFormat
 /// it (objects-and-chunks.md §4.2).
 final class OpenFile: Sendable {
     private let record: InodeRecord
+    private let compression: Compression
     private let provider: any ObjectProvider
     private let content: Content
     /// The chunk a chunked file's handle has open; reads of one handle are serialized by it.
     private let current = Mutex<OpenChunk?>(nil)
+    /// One past the last chunk handed to the prefetcher.
+    private let prefetched = Atomic<Int>(0)
 
     private enum Content: Sendable {
-        case whole(fd: Int32, hash: ContentHash)
+        /// `size`: the cached file's length, the end of `pread` reads.
+        case whole(fd: Int32, hash: ContentHash, size: UInt64)
         case chunked([FileChunk])
         case empty
     }
@@ -23,10 +27,10 @@ final class OpenFile: Sendable {
         var fd: Int32
     }
 
-    init(record: InodeRecord, provider: any ObjectProvider) throws(FileSystemError) {
+    init(record: InodeRecord, entry: DirectoryEntry, provider: any ObjectProvider) throws(FileSystemError) {
         self.record = record
         self.provider = provider
-        let entry = record.entry
+        compression = entry.compression
         let pathText = String(decoding: record.path, as: UTF8.self)
         if entry.isChunked {
             let chunks: [FileChunk]
@@ -39,7 +43,14 @@ final class OpenFile: Sendable {
             content = .chunked(chunks)
         } else if let hash = entry.contentHash {
             let fd = try provider.openPinned(hash, suffix: .none, compression: entry.compression, expectedSize: entry.size)
-            content = .whole(fd: fd, hash: hash)
+            var info = stat()
+            guard fstat(fd, &info) == 0 else {
+                let reason = String(cString: strerror(errno))
+                Glibc.close(fd)
+                provider.unpin(hash)
+                throw .io("reading the cached object: \(reason)")
+            }
+            content = .whole(fd: fd, hash: hash, size: UInt64(max(info.st_size, 0)))
         } else if entry.size == 0 {
             content = .empty
         } else {
@@ -51,7 +62,7 @@ final class OpenFile: Sendable {
         switch content {
         case .empty:
             return 0
-        case let .whole(fd, _):
+        case let .whole(fd, _, _):
             return try Self.readFully(fd, into: buffer, at: offset)
         case let .chunked(chunks):
             return try readChunks(chunks, offset: offset, into: buffer)
@@ -66,14 +77,16 @@ final class OpenFile: Sendable {
             while copied < buffer.count && index < chunks.count {
                 let chunk = chunks[index]
                 if open?.index != index {
+                    let sequential = index == 0 || open?.index == index - 1
                     if let previous = open {
                         Glibc.close(previous.fd)
                         provider.unpin(chunks[previous.index].hash)
                         open = nil
                     }
                     do throws(FileSystemError) {
-                        let fd = try provider.openPinned(chunk.hash, suffix: .partial, compression: record.entry.compression, expectedSize: chunk.size)
+                        let fd = try provider.openPinned(chunk.hash, suffix: .partial, compression: compression, expectedSize: chunk.size)
                         open = OpenChunk(index: index, fd: fd)
+                        if sequential { prefetch(chunks, after: index) }
                     } catch {
                         return .failure(error)
                     }
@@ -96,6 +109,115 @@ final class OpenFile: Sendable {
             return .success(copied)
         }
         return try result.get()
+    }
+
+    /// Most chunks one segmented read may span; more falls back to `read`.
+    static let maxSegments = 8
+
+    /// The cache-file ranges holding up to `size` bytes at `offset`, passed
+    /// to `body` while their descriptors are open. A chunked file keeps the
+    /// last chunk touched open for the next read (sequential reads reopen
+    /// nothing), and the handle's lock is held for the call, as for `read`.
+    /// Returns false when the read spans more than `maxSegments` chunks.
+    func withSegments(offset: UInt64, size: Int, _ body: (UnsafeBufferPointer<FileSegment>) -> Void) throws(FileSystemError) -> Bool {
+        switch content {
+        case .empty:
+            body(UnsafeBufferPointer(start: nil, count: 0))
+            return true
+        case let .whole(fd, _, fileSize):
+            let count = offset < fileSize ? Int(min(UInt64(size), fileSize - offset)) : 0
+            var segment = FileSegment(fd: fd, offset: offset, count: count)
+            withUnsafePointer(to: &segment) { body(UnsafeBufferPointer(start: $0, count: count > 0 ? 1 : 0)) }
+            return true
+        case let .chunked(chunks):
+            return try chunkSegments(chunks, offset: offset, size: size, body)
+        }
+    }
+
+    private func chunkSegments(_ chunks: [FileChunk], offset: UInt64, size: Int,
+                               _ body: (UnsafeBufferPointer<FileSegment>) -> Void) throws(FileSystemError) -> Bool {
+        guard let first = Self.chunkIndex(chunks, containing: offset) else {
+            body(UnsafeBufferPointer(start: nil, count: 0))
+            return true
+        }
+        let last = (Self.chunkIndex(chunks, containing: offset + UInt64(max(size, 1)) - 1) ?? chunks.count - 1)
+        guard last - first < Self.maxSegments else { return false }
+        let result: Result<Void, FileSystemError> = current.withLock { open in
+            withUnsafeTemporaryAllocation(of: FileSegment.self, capacity: Self.maxSegments) { segments in
+                // Chunks opened for this read besides the handle's current one.
+                var extra: [OpenChunk] = []
+                var count = 0
+                var position = offset
+                let end = min(offset + UInt64(size), chunks[last].offset + chunks[last].size)
+                for index in first...last where position < end {
+                    let chunk = chunks[index]
+                    let fd: Int32
+                    if open?.index == index {
+                        fd = open!.fd
+                    } else {
+                        let sequential = index == 0 || open?.index == index - 1 || extra.last?.index == index - 1
+                        do throws(FileSystemError) { fd = try openChunk(chunk) } catch {
+                            for item in extra { closeChunk(item, chunks) }
+                            return .failure(error)
+                        }
+                        extra.append(OpenChunk(index: index, fd: fd))
+                        // A sequential reader (at chunk 0, or moving on from the previous
+                        // chunk) gets the next chunks fetched in the background, once its
+                        // own chunk is in (so they do not compete with it for the first byte).
+                        if sequential { prefetch(chunks, after: index) }
+                    }
+                    let inChunk = position - chunk.offset
+                    let wanted = min(end - position, chunk.size - inChunk)
+                    segments[count] = FileSegment(fd: fd, offset: inChunk, count: Int(wanted))
+                    count += 1
+                    position += wanted
+                }
+                body(UnsafeBufferPointer(start: segments.baseAddress, count: count))
+                // Keep the last chunk touched open for the next read.
+                if let newest = extra.popLast() {
+                    if let previous = open { closeChunk(previous, chunks) }
+                    open = newest
+                }
+                for item in extra { closeChunk(item, chunks) }
+                return .success(())
+            }
+        }
+        try result.get()
+        return true
+    }
+
+    private func prefetch(_ chunks: [FileChunk], after index: Int) {
+        let end = min(chunks.count, index + 1 + ChunkPrefetcher.depth)
+        var done = prefetched.load(ordering: .relaxed)
+        var start: Int
+        repeat {
+            start = max(done, index + 1)
+            guard start < end else { return }
+            let (exchanged, original) = prefetched.compareExchange(expected: done, desired: end, ordering: .relaxed)
+            if exchanged { break }
+            done = original
+        } while true
+        let jobs = chunks[start..<end].map {
+            ChunkPrefetcher.Job(hash: $0.hash, compression: compression, size: $0.size, provider: provider)
+        }
+        ChunkPrefetcher.shared.enqueue(jobs)
+    }
+
+    /// Opens and pins a chunk, refusing a cached copy shorter than the catalog says.
+    private func openChunk(_ chunk: FileChunk) throws(FileSystemError) -> Int32 {
+        let fd = try provider.openPinned(chunk.hash, suffix: .partial, compression: compression, expectedSize: chunk.size)
+        var info = stat()
+        if fstat(fd, &info) != 0 || UInt64(max(info.st_size, 0)) < chunk.size {
+            Glibc.close(fd)
+            provider.unpin(chunk.hash)
+            throw .io("chunk \(chunk.hash) of \(String(decoding: record.path, as: UTF8.self)) is shorter than its catalog size")
+        }
+        return fd
+    }
+
+    private func closeChunk(_ item: OpenChunk, _ chunks: [FileChunk]) {
+        Glibc.close(item.fd)
+        provider.unpin(chunks[item.index].hash)
     }
 
     /// The chunk whose range holds `offset`, by binary search.
@@ -129,7 +251,7 @@ final class OpenFile: Sendable {
         switch content {
         case .empty:
             break
-        case let .whole(fd, hash):
+        case let .whole(fd, hash, _):
             Glibc.close(fd)
             provider.unpin(hash)
         case let .chunked(chunks):

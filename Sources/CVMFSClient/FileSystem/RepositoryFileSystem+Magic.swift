@@ -4,18 +4,22 @@ extension RepositoryFileSystem {
     /// Magic attributes that depend on the entry; mount-wide ones come from
     /// `MountStatus`. Names are given without the `user.` prefix.
     func magicAttribute(_ name: String, of record: InodeRecord) throws(FileSystemError) -> [UInt8]? {
-        let entry = record.entry
+        // Only the entry-specific names read the entry again from the catalog.
+        func loadEntry() throws(FileSystemError) -> DirectoryEntry { try entry(of: record) }
         switch name {
         case "hash":
-            guard entry.isRegular, let hash = entry.contentHash else { throw .noAttribute }
+            guard record.attributes.isRegular, record.flags.contains(.hasContentHash),
+                  let hash = try loadEntry().contentHash else { throw .noAttribute }
             return Array(hash.description.utf8)
         case "lhash":
             // The cache holds objects inflated, so for zlib objects this is
             // the hash of the plain bytes, not the object name.
-            guard entry.isRegular, let hash = entry.contentHash else { throw .noAttribute }
+            guard record.attributes.isRegular, record.flags.contains(.hasContentHash),
+                  let hash = try loadEntry().contentHash else { throw .noAttribute }
             return Array((provider.cachedCopyHash(hash)?.description ?? "Not in cache").utf8)
         case "chunks":
-            guard entry.isRegular else { throw .noAttribute }
+            guard record.attributes.isRegular else { throw .noAttribute }
+            let entry = try loadEntry()
             if entry.isChunked {
                 let chunks = try countingIOErrors { () throws(FileSystemError) in
                     do { return try record.catalog.catalog.chunks(of: entry) } catch { throw .io("\(error)") }
@@ -24,11 +28,11 @@ extension RepositoryFileSystem {
             }
             return Array("1".utf8)
         case "compression":
-            guard entry.isRegular else { throw .noAttribute }
-            return Array(entry.compression.description.utf8)
+            guard record.attributes.isRegular else { throw .noAttribute }
+            return Array(try loadEntry().compression.description.utf8)
         case "rawlink":
-            guard entry.isSymlink else { throw .noAttribute }
-            return entry.symlinkBytes
+            guard record.attributes.isSymlink else { throw .noAttribute }
+            return try loadEntry().symlinkBytes
         case "nclg":
             return Array(String(tree.attached.count).utf8)
         case "nopen":
@@ -46,11 +50,11 @@ extension RepositoryFileSystem {
 
     func magicAttributeNames(for record: InodeRecord) -> [String] {
         var names = status.magicAttributeNames + ["nclg", "inode_max", "nopen", "ndiropen", "useddirp"]
-        if record.entry.isRegular {
+        if record.attributes.isRegular {
             names += ["chunks", "compression"]
-            if record.entry.contentHash != nil { names += ["hash", "lhash"] }
+            if record.flags.contains(.hasContentHash) { names += ["hash", "lhash"] }
         }
-        if record.entry.isSymlink { names.append("rawlink") }
+        if record.attributes.isSymlink { names.append("rawlink") }
         return names
     }
 }

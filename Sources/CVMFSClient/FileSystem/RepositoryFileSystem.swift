@@ -13,7 +13,7 @@ public final class RepositoryFileSystem: FileSystemCore {
     let status: any MountStatus
 
     /// Inodes the kernel holds, with their lookup counts.
-    let inodes = Mutex<[UInt64: InodeRecord]>([:])
+    let inodes = Mutex(InodeTable())
     /// Path hashes known not to exist in this revision (negative cache).
     let misses = Mutex<Set<PathHash>>([])
     let directories = Mutex<[UInt64: [ListingEntry]]>([:])
@@ -114,7 +114,23 @@ public final class RepositoryFileSystem: FileSystemCore {
             size: entry.isSymlink ? UInt64(target.count) : (isDevice ? 0 : entry.size),
             rdev: isDevice ? entry.size : 0,
             mtime: entry.mtime, mtimeNanoseconds: entry.mtimeNanoseconds ?? 0)
-        return InodeRecord(path: path, pathHash: pathHash, parent: parent, attributes: attributes, catalog: catalog, entry: entry, symlinkTarget: target, lookups: 0)
+        var flags: InodeRecord.Flags = []
+        if entry.isDirectIO { flags.insert(.directIO) }
+        if entry.hasXattrs { flags.insert(.hasXattrs) }
+        if entry.contentHash != nil { flags.insert(.hasContentHash) }
+        return InodeRecord(path: path, pathHash: pathHash, parent: parent, attributes: attributes, catalog: catalog,
+                           symlinkTarget: target, lookups: 0, flags: flags)
+    }
+
+    /// The record's full catalog entry, read again from its catalog (records
+    /// keep only what lookups and getattr need).
+    func entry(of record: InodeRecord) throws(FileSystemError) -> DirectoryEntry {
+        try countingIOErrors { () throws(FileSystemError) -> DirectoryEntry in
+            guard let entry = try Self.catalogLookup(record.catalog.catalog, record.pathHash) else {
+                throw .io("\(String(decoding: record.path, as: UTF8.self)) vanished from catalog \(record.catalog.catalog.label)")
+            }
+            return entry
+        }
     }
 
     static func catalogLookup(_ catalog: Catalog, _ hash: PathHash) throws(FileSystemError) -> DirectoryEntry? {
@@ -152,7 +168,8 @@ public final class RepositoryFileSystem: FileSystemCore {
             map[Self.rootInode] = root
             map[Self.rootInode]!.lookups = lookups
             var cached: [(parent: UInt64, name: [UInt8])] = []
-            for (inode, record) in map where inode != Self.rootInode {
+            map.forEach { inode, record in
+                guard inode != Self.rootInode else { return }
                 let name = record.path.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
                 cached.append((record.parent, name))
             }
@@ -224,10 +241,12 @@ public final class RepositoryFileSystem: FileSystemCore {
         if record.attributes.isDirectory { throw .isADirectory }
         guard record.attributes.isRegular else { throw .io("not a regular file") }
         openCalls.wrappingAdd(1, ordering: .relaxed)
-        let file = try countingIOErrors { () throws(FileSystemError) in try OpenFile(record: record, provider: provider) }
+        let entry = try entry(of: record)
+        let file = try countingIOErrors { () throws(FileSystemError) in try OpenFile(record: record, entry: entry, provider: provider) }
         let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         files.withLock { $0[handle] = file }
-        return OpenedFile(handle: handle, keepCache: !record.entry.isDirectIO, directIO: record.entry.isDirectIO)
+        let directIO = record.flags.contains(.directIO)
+        return OpenedFile(handle: handle, keepCache: !directIO, directIO: directIO)
     }
 
     public func read(_ handle: UInt64, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(FileSystemError) -> Int {
@@ -253,7 +272,7 @@ public final class RepositoryFileSystem: FileSystemCore {
         if key.hasPrefix("user."), let value = try magicAttribute(String(key.dropFirst(5)), of: record) {
             return value
         }
-        guard record.entry.hasXattrs else { throw .noAttribute }
+        guard record.flags.contains(.hasXattrs) else { throw .noAttribute }
         let list = try countingIOErrors { () throws(FileSystemError) in try xattrs(of: record) }
         guard let value = list?[key] else { throw .noAttribute }
         return value
@@ -262,7 +281,7 @@ public final class RepositoryFileSystem: FileSystemCore {
     public func listxattr(_ inode: UInt64) throws(FileSystemError) -> [UInt8] {
         guard let record = inodes.withLock({ $0[inode] }) else { throw .staleHandle }
         var out = [UInt8]()
-        if record.entry.hasXattrs, let list = try countingIOErrors({ () throws(FileSystemError) in try xattrs(of: record) }) {
+        if record.flags.contains(.hasXattrs), let list = try countingIOErrors({ () throws(FileSystemError) in try xattrs(of: record) }) {
             for key in list.keys {
                 out.append(contentsOf: key.utf8)
                 out.append(0)
@@ -296,5 +315,13 @@ public final class RepositoryFileSystem: FileSystemCore {
         }
         let used = min(cache.used, cache.limit)
         return FileSystemStatistics(blockSize: 512, blocks: cache.limit / 512, freeBlocks: (cache.limit - used) / 512, files: files, freeFiles: free)
+    }
+}
+
+extension RepositoryFileSystem: SegmentedReading {
+    public func withSegments(_ handle: UInt64, offset: UInt64, size: Int,
+                             _ body: (UnsafeBufferPointer<FileSegment>) -> Void) throws(FileSystemError) -> Bool {
+        guard let file = files.withLock({ $0[handle] }) else { throw .staleHandle }
+        return try countingIOErrors { () throws(FileSystemError) in try file.withSegments(offset: offset, size: size, body) }
     }
 }

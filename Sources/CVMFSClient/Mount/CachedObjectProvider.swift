@@ -26,7 +26,8 @@ public final class CachedObjectProvider: ObjectProvider {
     public var hitRate: Double? {
         let total = requests.load(ordering: .relaxed)
         guard total > 0 else { return nil }
-        return 100 * Double(total - misses.load(ordering: .relaxed)) / Double(total)
+        // A prefetched chunk evicted before it was read is downloaded twice.
+        return 100 * Double(max(0, total - misses.load(ordering: .relaxed))) / Double(total)
     }
 
     public func unpin(_ hash: ContentHash) {
@@ -42,6 +43,49 @@ public final class CachedObjectProvider: ObjectProvider {
         let fd = try fetch(hash, suffix: .catalog, compression: .zlib, expectedSize: nil, kind: .catalog)
         fd.close()
         return cache.directory.objectPath(hash)
+    }
+
+    /// Bytes of prefetches in progress (reserved, not yet filled).
+    let prefetching = Atomic<Int64>(0)
+
+    /// Prefetches only while (a) the prefetches in progress, this one
+    /// included, take at most 1/32 of the quota, and (b) pinned plus reserved
+    /// bytes stay within half the quota with this chunk (readers' own
+    /// fetches keep the other half); never in a shared cache. So a small
+    /// cache (50 MB: a 2 MiB chunk is already over 1/32) does not prefetch:
+    /// there the chunks fetched ahead would mostly be evicted before being
+    /// read, and the churn showed up in integration/test-mount-quota.sh as a
+    /// cache 2-6 MiB over its quota (measured by `du`, which walks the
+    /// directory while fills are renamed into place). At 2000 MB three
+    /// 16 MiB chunks fit.
+    ///
+    /// A download counts as a miss; the reader's later request counts as the
+    /// request (so `user.hitrate` is what it would be without prefetching).
+    /// Failures are dropped: the reader's own fetch reports and counts them.
+    public func prefetch(_ hash: ContentHash, compression: Compression, expectedSize: UInt64) -> Bool {
+        let size = Int64(clamping: expectedSize)
+        if cache.isManaged {
+            let budget = cache.limit / 32
+            var current = prefetching.load(ordering: .relaxed)
+            repeat {
+                guard current + size <= budget else { return false }
+                let (exchanged, original) = prefetching.compareExchange(expected: current, desired: current + size, ordering: .relaxed)
+                if exchanged { break }
+                current = original
+            } while true
+        }
+        defer { if cache.isManaged { prefetching.wrappingSubtract(size, ordering: .relaxed) } }
+        let path = hash.objectPath(suffix: .partial)
+        let headroom = cache.isManaged ? cache.limit / 2 : Int64.max
+        do {
+            return try cache.prefetch(hash: hash, compression: compression, size: size, kind: .chunk,
+                                      headroom: headroom) { sink in
+                misses.wrappingAdd(1, ordering: .relaxed)
+                _ = try downloader.fetch(path, into: sink)
+            }
+        } catch {
+            return false
+        }
     }
 
     /// Fetches and pins; the caller closes the descriptor and unpins.
