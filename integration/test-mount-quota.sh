@@ -18,7 +18,11 @@ QUOTA_MB=50 write_config "$WORK/q.conf" quota.test.local "http://127.0.0.1:$NGIN
 MNT="$WORK/cvmfs/quota.test.local"
 mount_repo quota.test.local "$MNT" "$WORK/q.conf"
 
-cache_bytes() { du -sb --exclude=cachedb "$WORK/cache/quota.test.local" | cut -f1; }
+# Bytes of cached and in-flight objects; a file caught mid-rename (txn/ → xx/) counts once (by inode).
+cache_bytes() {
+    find "$WORK/cache/quota.test.local" -type f ! -name 'cachedb*' ! -name 'running.*' ! -name '.cvmfscache' \
+        ! -name 'cvmfschecksum.*' -printf '%i %s\n' 2>/dev/null | sort -u -k1,1 | awk '{s += $2} END {print s + 0}'
+}
 max=0
 sha256sum "$MNT/big.bin" > "$WORK/read.sum" &
 reader=$!
