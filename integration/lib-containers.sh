@@ -173,3 +173,19 @@ ctr_cleanup() {
     (exit $status)
     cleanup
 }
+
+# ctr_serve_test_image: converts the multi-layer test image (make-test-image.py) into
+# unpacked.test.local as registry.test.local/library/shell:1, serves it with nginx and writes
+# the client configuration. Sets FQRN, NAME and conf.
+ctr_serve_test_image() {
+    FQRN=unpacked.test.local
+    NAME=registry.test.local/library/shell:1
+    mkdir -p "$WORK/www/cvmfs"
+    python3 "$HERE/make-test-image.py" "$WORK/layout" multilayer 1 >/dev/null
+    printf 'version: 1\nuser: test\ncvmfs_repo: %s\ninput:\n  - oci:%s:1 as %s\n' "$FQRN" "$WORK/layout" "$NAME" > "$WORK/recipe.yaml"
+    "$BIN" convert "$WORK/recipe.yaml" --output "$WORK/www/cvmfs/$FQRN" --keys "$WORK/keys" --staging "$WORK/staging" --quiet > /dev/null \
+        || fail "convert"
+    start_nginx A "$WORK/www"
+    conf="$WORK/client.conf"
+    write_config "$conf" "$FQRN" "http://127.0.0.1:$NGINX_PORT_A/cvmfs/@fqrn@" "$WORK/keys/$FQRN.pub" "$WORK/cache"
+}

@@ -89,6 +89,23 @@ CONF
     printf -v "NGINX_LOG_$name" '%s' "$dir/access.log"
 }
 
+# start_registry PORT: Debian's docker-registry on 127.0.0.1:PORT with its storage in $WORK;
+# sets REG=127.0.0.1:PORT once it answers.
+start_registry() {
+    local port=$1
+    mkdir -p "$WORK/registry"
+    cat > "$WORK/registry.yml" <<CONF
+version: 0.1
+log: { level: error }
+storage: { filesystem: { rootdirectory: $WORK/registry }, delete: { enabled: true } }
+http: { addr: 127.0.0.1:$port }
+CONF
+    docker-registry serve "$WORK/registry.yml" > "$WORK/registry.log" 2>&1 &
+    PIDS+=($!)
+    REG=127.0.0.1:$port
+    for _ in $(seq 50); do curl -fsS "http://$REG/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+}
+
 # write_config FILE FQRN URL KEY CACHE [EXTRA...]: a client configuration file.
 write_config() {
     local file=$1 fqrn=$2 url=$3 key=$4 cache=$5

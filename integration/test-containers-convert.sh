@@ -23,17 +23,7 @@ $MAKE "$WORK/layout" multilayer2 2 >/dev/null
 for v in dotdot absolute symlink; do $MAKE "$WORK/bad-$v" "$v" 1 >/dev/null; done
 
 # loopback registry
-REG_PORT=$(free_port)
-cat > "$WORK/registry.yml" <<CONF
-version: 0.1
-log: { level: error }
-storage: { filesystem: { rootdirectory: $WORK/registry }, delete: { enabled: true } }
-http: { addr: 127.0.0.1:$REG_PORT }
-CONF
-docker-registry serve "$WORK/registry.yml" > "$WORK/registry.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$REG_PORT/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
-REG=127.0.0.1:$REG_PORT
+start_registry "$(free_port)"
 push() { skopeo copy -q --dest-tls-verify=false "$@"; }
 push "oci:$WORK/layout:1" "docker://$REG/test/multilayer:1"
 push --format v2s2 "oci:$WORK/layout:1" "docker://$REG/test/multilayer:v2s2"

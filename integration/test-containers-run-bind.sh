@@ -25,16 +25,7 @@ docker run -d --name bind-docker --network=none -v "$CV:/cvmfs:shared" "$BB" sle
 [ -z "$(podman exec bind-rslave ls /cvmfs)" ] || fail "/cvmfs is not empty in the container"
 
 # now publish and mount a repository on the host
-FQRN=unpacked.test.local
-NAME=registry.test.local/library/shell:1
-mkdir -p "$WORK/www/cvmfs"
-python3 "$HERE/make-test-image.py" "$WORK/layout" multilayer 1 >/dev/null
-printf 'version: 1\nuser: test\ncvmfs_repo: %s\ninput:\n  - oci:%s:1 as %s\n' "$FQRN" "$WORK/layout" "$NAME" > "$WORK/recipe.yaml"
-"$BIN" convert "$WORK/recipe.yaml" --output "$WORK/www/cvmfs/$FQRN" --keys "$WORK/keys" --staging "$WORK/staging" --quiet > /dev/null \
-    || fail "convert"
-start_nginx A "$WORK/www"
-conf="$WORK/client.conf"
-write_config "$conf" "$FQRN" "http://127.0.0.1:$NGINX_PORT_A/cvmfs/@fqrn@" "$WORK/keys/$FQRN.pub" "$WORK/cache"
+ctr_serve_test_image
 mount_repo "$FQRN" "$CV/$FQRN" "$conf"
 
 FILE="$FQRN/$NAME/lib/x86_64-linux-gnu/libc.so.6"

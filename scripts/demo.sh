@@ -56,18 +56,8 @@ echo "   tree: $(mib "$(du -sb --exclude=./.done "$TREE" | cut -f1)"), $(find "$
 ctr_podman_setup "$WORK/podman"
 # port 5000 as usual for a registry, unless taken
 REG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 5000)); print(5000)' 2>/dev/null || free_port)
-REG=127.0.0.1:$REG_PORT
+start_registry "$REG_PORT"
 IMAGE=$REG/library/python:3.11-bookworm
-mkdir -p "$WORK/registry"
-cat > "$WORK/registry.yml" <<CONF
-version: 0.1
-log: { level: error }
-storage: { filesystem: { rootdirectory: $WORK/registry }, delete: { enabled: true } }
-http: { addr: 127.0.0.1:$REG_PORT }
-CONF
-docker-registry serve "$WORK/registry.yml" > "$WORK/registry.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do curl -fsS "http://$REG/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
 t=$(date +%s%N)
 tar -C "$TREE" --exclude=./.done -c . | podman import -q --change 'CMD ["/usr/bin/python3"]' - localhost/demo/python:3.11 >/dev/null
 podman push -q --tls-verify=false localhost/demo/python:3.11 "$IMAGE"
