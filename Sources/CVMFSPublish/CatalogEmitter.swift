@@ -25,7 +25,7 @@ final class CatalogEmitter {
         self.revision = revision
         self.now = now
         self.previous = previous
-        scratch = try ScratchFolder(parent: store.root + "/data/txn")
+        scratch = try ScratchFolder.inOutput(store.root + "/data/txn")
     }
 
     func emitRootCatalog(_ layout: CatalogLayout) throws(PublishError) -> NestedCatalogLink {

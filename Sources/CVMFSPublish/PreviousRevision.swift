@@ -39,7 +39,7 @@ struct PreviousRevision {
             throw .existingRepository(path: output, reason: "\(error)")
         }
         var previous = PreviousRevision(revision: manifest.revision, rootCatalog: manifest.rootCatalog, timestamp: manifest.timestamp ?? 0, catalogs: [:])
-        let scratch = try ScratchFolder(parent: output + "/data/txn")
+        let scratch = try ScratchFolder.inOutput(output + "/data/txn")
         var pending = [(path: "", hash: manifest.rootCatalog, size: manifest.catalogSize)]
         while let next = pending.popLast() {
             let catalog = try scratch.openCatalog(next.hash, from: source)
@@ -55,27 +55,10 @@ struct PreviousRevision {
     }
 }
 
-/// A private temporary folder for inflated catalogs, removed on deinit.
-final class ScratchFolder {
-    let path: String
-
-    init(parent: String) throws(PublishError) {
-        var template = Array((parent + "/scratchXXXXXX").utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw .output(path: parent, reason: "cannot create a temporary folder: \(errnoText())")
-        }
-        path = String(cString: template)
-    }
-
-    deinit {
-        if let dir = opendir(path) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if name != "." && name != ".." { unlink(path + "/" + name) }
-            }
-            closedir(dir)
-        }
-        rmdir(path)
+extension ScratchFolder {
+    /// Creates a scratch folder below the output's upload area.
+    static func inOutput(_ parent: String) throws(PublishError) -> ScratchFolder {
+        do { return try ScratchFolder(parent: parent) } catch { throw .output(path: parent, reason: "\(error)") }
     }
 
     /// Inflates and verifies a catalog object into this folder and opens it.

@@ -10,7 +10,7 @@ public final class RepositoryReader {
     public let source: any RepositorySource
     public let manifest: Manifest
     public let fqrn: String
-    private let scratch: String
+    private let scratch: ScratchFolder
     private var catalogs: [ContentHash: Catalog] = [:]
 
     /// Verifies the chain (manifest-and-signatures.md §5) with `publicKeys`.
@@ -44,23 +44,12 @@ public final class RepositoryReader {
             throw .signature(error)
         }
         self.fqrn = name
-        var template = Array("/tmp/cvmfs-swift-reader-XXXXXX".utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw .local(path: "/tmp", reason: "cannot create a temporary folder: \(String(cString: strerror(errno)))")
-        }
-        scratch = String(cString: template)
+        scratch = try ScratchFolder(parent: "/tmp", prefix: "cvmfs-swift-reader-")
     }
 
     deinit {
+        // Close the catalogs before their files go with the scratch folder.
         catalogs.removeAll()
-        if let dir = opendir(scratch) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if name != "." && name != ".." { unlink(scratch + "/" + name) }
-            }
-            closedir(dir)
-        }
-        rmdir(scratch)
     }
 
     /// Fetches an object whole, verified and inflated.
@@ -96,7 +85,7 @@ public final class RepositoryReader {
     /// The catalog with this hash, downloaded, verified and inflated once.
     public func catalog(_ hash: ContentHash) throws(RepositoryError) -> Catalog {
         if let open = catalogs[hash] { return open }
-        let file = scratch + "/" + hash.description + ".sqlite"
+        let file = scratch.path + "/" + hash.description + ".sqlite"
         let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         guard fd >= 0 else { throw .local(path: file, reason: String(cString: strerror(errno))) }
         do {
