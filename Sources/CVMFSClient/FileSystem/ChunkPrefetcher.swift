@@ -13,7 +13,7 @@ import CVMFSFormat
 /// when the cache has no room to spare.
 ///
 /// `@unchecked Sendable`: `queue` and `threads` are only touched while
-/// holding `mutex` (a pthread mutex paired with `condition`).
+/// holding `lock`.
 final class ChunkPrefetcher: @unchecked Sendable {
     /// Chunks fetched ahead of the one being read.
     static let depth = 3
@@ -29,56 +29,39 @@ final class ChunkPrefetcher: @unchecked Sendable {
         var provider: any ObjectProvider
     }
 
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let condition: UnsafeMutablePointer<pthread_cond_t>
-    private var queue: [Job] = []          // protected by mutex
-    private var threads = 0                // protected by mutex
+    private let lock = ConditionLock()
+    private var queue: [Job] = []          // protected by lock
+    private var threads = 0                // protected by lock
 
-    private init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-        condition = .allocate(capacity: 1)
-        condition.initialize(to: pthread_cond_t())
-        pthread_cond_init(condition, nil)
-    }
+    private init() {}
 
     /// Queues the chunks (in order) unless already queued; starts the worker
     /// threads on first use.
     func enqueue(_ jobs: [Job]) {
-        pthread_mutex_lock(mutex)
-        for job in jobs where queue.count < Self.queueLimit && !queue.contains(where: { $0.hash == job.hash }) {
-            queue.append(job)
+        let start = lock.withLock { () -> Int in
+            for job in jobs where queue.count < Self.queueLimit && !queue.contains(where: { $0.hash == job.hash }) {
+                queue.append(job)
+            }
+            let start = Self.threadCount - threads
+            threads = Self.threadCount
+            lock.broadcast()
+            return start
         }
-        let start = Self.threadCount - threads
-        threads = Self.threadCount
-        pthread_cond_broadcast(condition)
-        pthread_mutex_unlock(mutex)
         for _ in 0..<max(start, 0) { spawn() }
     }
 
     private func spawn() {
-        var thread = pthread_t()
-        let box = Unmanaged.passUnretained(self).toOpaque()  // `shared` lives forever
-        let rc = pthread_create(&thread, nil, { raw in
-            Unmanaged<ChunkPrefetcher>.fromOpaque(raw!).takeUnretainedValue().work()
-            return nil
-        }, box)
-        if rc == 0 {
-            pthread_detach(thread)
-        } else {
-            pthread_mutex_lock(mutex)
-            threads -= 1
-            pthread_mutex_unlock(mutex)
+        if !spawnDetachedThread({ self.work() }) {
+            lock.withLock { threads -= 1 }
         }
     }
 
     private func work() -> Never {
         while true {
-            pthread_mutex_lock(mutex)
-            while queue.isEmpty { pthread_cond_wait(condition, mutex) }
-            let job = queue.removeFirst()
-            pthread_mutex_unlock(mutex)
+            let job = lock.withLock { () -> Job in
+                lock.wait { !queue.isEmpty }
+                return queue.removeFirst()
+            }
             _ = job.provider.prefetch(job.hash, compression: job.compression, expectedSize: job.size)
         }
     }

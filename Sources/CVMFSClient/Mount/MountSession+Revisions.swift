@@ -104,7 +104,7 @@ extension MountSession {
     public func startRevisionTimer() {
         guard followsRevisions else { return }
         let session = self
-        Self.spawnThread {
+        spawnDetachedThread {
             while true {
                 let wait = session.secondsUntilNextCheck
                 if wait > 0 {
@@ -115,21 +115,5 @@ extension MountSession {
                 _ = try? session.checkForNewRevision()
             }
         }
-    }
-
-    /// Runs `body` on a new detached thread.
-    static func spawnThread(_ body: @escaping @Sendable () -> Void) {
-        final class Box: @unchecked Sendable {  // handed to exactly one new thread
-            let body: @Sendable () -> Void
-            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-        }
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        pthread_create(&thread, nil, { raw in
-            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
-        pthread_detach(thread)
     }
 }

@@ -34,7 +34,7 @@ public final class TalkServer: Sendable {
         }
         chmod(path, 0o600)
         listener = fd
-        MountSession.spawnThread { [fd] in
+        spawnDetachedThread { [fd] in
             while true {
                 let client = accept(fd, nil, nil)
                 if client < 0 {
