@@ -24,4 +24,17 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(CacheSyscall.Errno) -> Int {
         try CacheSyscall.pread(rawValue, buffer, offset)
     }
+
+    /// Reads the whole file from the start, handing it to `body` in blocks.
+    public func forEachBlock(_ body: (UnsafeRawBufferPointer) -> Void) throws(CacheSyscall.Errno) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var offset: Int64 = 0
+        while true {
+            let n = try read(into: buffer, at: offset)
+            if n <= 0 { return }
+            body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            offset += Int64(n)
+        }
+    }
 }

@@ -119,15 +119,7 @@ public final class CachedObjectProvider: ObjectProvider {
         guard let fd = try? cache.open(hash) else { return nil }
         defer { fd.close() }
         var hasher = ContentHasher(hash.algorithm)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        var offset: Int64 = 0
-        while true {
-            guard let n = try? fd.read(into: buffer, at: offset) else { return nil }
-            if n <= 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            offset += Int64(n)
-        }
+        guard (try? fd.forEachBlock { hasher.update($0) }) != nil else { return nil }
         return hasher.finalize()
     }
 
@@ -139,18 +131,10 @@ public final class CachedObjectProvider: ObjectProvider {
             cache.unpin(hash)
         }
         var out = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        var offset: Int64 = 0
-        while true {
-            let n: Int
-            do {
-                n = try buffer.withUnsafeMutableBytes { raw throws(CacheSyscall.Errno) in try fd.read(into: raw, at: offset) }
-            } catch {
-                throw .io("reading cached object \(hash): \(error)")
-            }
-            if n <= 0 { break }
-            out.append(contentsOf: buffer[0..<n])
-            offset += Int64(n)
+        do {
+            try fd.forEachBlock { out.append(contentsOf: $0) }
+        } catch {
+            throw .io("reading cached object \(hash): \(error)")
         }
         return out
     }
