@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "CVMFSPublishTests", dependencies: ["CVMFSPublish", "CVMFSFormat", "CVMFSTestSupport"]),
         .testTarget(name: "CVMFSClientTests", dependencies: ["CVMFSClient", "CVMFSFormat", "CVMFSPublish"]),
         .testTarget(name: "CVMFSImagesTests", dependencies: ["CVMFSImages", "CVMFSPublish", "CVMFSFormat"]),
-        .testTarget(name: "CVMFSFuseTests", dependencies: ["CVMFSFuse", "CVMFSClient"]),
+        .testTarget(name: "CVMFSFuseTests", dependencies: ["CVMFSFuse", "CVMFSClient", "CLinux"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,9 @@
 import CFuse3
 import CVMFSClient
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What every request handler needs: the core and the kernel cache timeout.
 /// Handed to libfuse as the session's userdata (an unmanaged, retained box
@@ -9,8 +13,26 @@ final class FuseContext: Sendable {
     /// `core.kernelCacheTimeout`, read once per request through `timeout`.
     var timeout: Double { core.kernelCacheTimeout }
 
-    init(core: any FileSystemCore) {
+    private let mountPoint: String
+    private let readAheadKilobytes: Int?
+    private let readAheadPending = Atomic<Bool>(true)
+
+    init(core: any FileSystemCore, mountPoint: String, readAheadKilobytes: Int?) {
         self.core = core
+        self.mountPoint = mountPoint
+        self.readAheadKilobytes = readAheadKilobytes
+    }
+
+    /// Widens the kernel's read-ahead window, once, at the first open: the
+    /// INIT reply, which would narrow it again, has been sent by then.
+    @inline(__always)
+    func widenReadAheadOnce() {
+        guard readAheadPending.load(ordering: .relaxed) else { return }
+        guard readAheadPending.exchange(false, ordering: .relaxed), let kilobytes = readAheadKilobytes else { return }
+        if let reason = KernelReadAhead.setWindow(kilobytes: kilobytes, mountPoint: mountPoint) {
+            let line = "cvmfs-swift: read-ahead window left at the kernel's default: \(reason)\n"
+            _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+        }
     }
 
     /// The context of the session a request belongs to.

@@ -32,7 +32,7 @@ public final class FuseMount: Sendable {
 
     /// Prepares a mount of `core` on `mountPoint`; nothing happens until `run`.
     public init(core: any FileSystemCore, mountPoint: String, options: FuseMountOptions = FuseMountOptions()) {
-        self.context = FuseContext(core: core)
+        self.context = FuseContext(core: core, mountPoint: mountPoint, readAheadKilobytes: options.readAheadKilobytes)
         self.mountPoint = mountPoint
         self.options = options
     }

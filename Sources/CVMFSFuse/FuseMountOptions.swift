@@ -22,6 +22,9 @@ public struct FuseMountOptions: Sendable {
     public var maxIdleThreads: UInt32 = 10
     /// One /dev/fuse descriptor per worker thread (less contention).
     public var cloneFD: Bool = true
+    /// The mount's kernel read-ahead window in KiB, set once the mount is
+    /// live (needs root); nil leaves the kernel's 128 KiB.
+    public var readAheadKilobytes: Int? = 1024
     /// Install libfuse's SIGINT/SIGTERM/SIGHUP handlers (ending the loop)
     /// while the loop runs. Only one session per process may have them.
     public var installSignalHandlers: Bool = true

@@ -149,8 +149,10 @@ func fuseInit(_ userdata: UnsafeMutableRawPointer?, _ conn: UnsafeMutablePointer
     // page-cache pages cannot be stolen, so the kernel would only try and copy.
     if capable & UInt32(FUSE_CAP_SPLICE_WRITE) != 0 { want |= UInt32(FUSE_CAP_SPLICE_WRITE) }
     conn.pointee.want = want
+    conn.pointee.max_write = KernelReadAhead.requestSize()
     // max_readahead is left at the kernel's offer, which is already the
-    // maximum it accepts (it takes the minimum of both).
+    // maximum it accepts (it takes the minimum of both); the window is
+    // widened after INIT (FuseContext.widenReadAheadOnce).
 }
 
 // MARK: - Inodes
@@ -212,6 +214,7 @@ func fuseReadlink(_ req: fuse_req_t?, _ inode: fuse_ino_t) {
 
 func fuseOpen(_ req: fuse_req_t?, _ inode: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
     let context = FuseContext.of(req)
+    context.widenReadAheadOnce()
     let flags = fi?.pointee.flags ?? 0
     let result: Result<Void, FileSystemError>
     if flags & O_ACCMODE != O_RDONLY {

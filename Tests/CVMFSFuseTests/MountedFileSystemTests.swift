@@ -1,4 +1,5 @@
 import CFuse3
+import CLinux
 import CVMFSClient
 @testable import CVMFSFuse
 import Foundation
@@ -190,6 +191,11 @@ struct MountedFileSystemTests {
             if readAll(mounted.path("file.txt")).bytes != InMemoryCore.fileBytes { mismatches.withLock { $0 += 1 } }
         }
         #expect(mismatches.withLock { $0 } == 0)
+        // After the first open the kernel reads ahead 1 MiB (it started at 128 KiB).
+        var root = stat()
+        #expect(stat(mounted.directory, &root) == 0)
+        let bdi = "/sys/class/bdi/\(gnu_dev_major(root.st_dev)):\(gnu_dev_minor(root.st_dev))/read_ahead_kb"
+        #expect((try? String(contentsOfFile: bdi, encoding: .utf8)) == "1024\n")
 
         // Symlink.
         var target = [CChar](repeating: 0, count: 256)
@@ -283,6 +289,14 @@ struct ErrnoMappingTests {
         #expect(FileSystemError.permissionDenied.errno == EACCES)
         #expect(FileSystemError.staleHandle.errno == ESTALE)
         #expect(FileSystemError.readOnly.errno == EROFS)
+    }
+
+    @Test("read requests are as large as a pipe that can be had without privileges allows a splice of")
+    func requestSize() {
+        #expect(KernelReadAhead.requestSize(pipeLimit: 1 << 20) == 512 << 10)
+        #expect(KernelReadAhead.requestSize(pipeLimit: 4 << 20) == 1 << 20)
+        #expect(KernelReadAhead.requestSize(pipeLimit: 64 << 10) == 128 << 10)
+        #expect(KernelReadAhead.requestSize(pipeLimit: nil) == 512 << 10)
     }
 
     @Test("mount options are read-only with fsname cvmfs2 and the optional flags")

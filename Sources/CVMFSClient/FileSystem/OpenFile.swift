@@ -75,36 +75,36 @@ final class OpenFile: Sendable {
             var copied = 0
             var index = first
             while copied < buffer.count && index < chunks.count {
-                let chunk = chunks[index]
-                if open?.index != index {
-                    let sequential = index == 0 || open?.index == index - 1
-                    if let previous = open {
-                        Glibc.close(previous.fd)
-                        provider.unpin(chunks[previous.index].hash)
-                        open = nil
-                    }
-                    do throws(FileSystemError) {
-                        let fd = try provider.openPinned(chunk.hash, suffix: .partial, compression: compression, expectedSize: chunk.size)
-                        open = OpenChunk(index: index, fd: fd)
-                        if sequential { prefetch(chunks, after: index) }
-                    } catch {
-                        return .failure(error)
-                    }
+            let chunk = chunks[index]
+            if open?.index != index {
+                let sequential = index == 0 || open?.index == index - 1
+                if let previous = open {
+                    Glibc.close(previous.fd)
+                    provider.unpin(chunks[previous.index].hash)
+                    open = nil
                 }
-                let position = offset + UInt64(copied)
-                let inChunk = position - chunk.offset
-                let wanted = min(UInt64(buffer.count - copied), chunk.size - inChunk)
-                let target = UnsafeMutableRawBufferPointer(rebasing: buffer[copied..<(copied + Int(wanted))])
                 do throws(FileSystemError) {
-                    let n = try Self.readFully(open!.fd, into: target, at: inChunk)
-                    guard n == Int(wanted) else {
-                        return .failure(.io("chunk \(chunk.hash) of \(String(decoding: record.path, as: UTF8.self)) is shorter than its catalog size"))
-                    }
+                    let fd = try provider.openPinned(chunk.hash, suffix: .partial, compression: compression, expectedSize: chunk.size)
+                    open = OpenChunk(index: index, fd: fd)
+                    if sequential { prefetch(chunks, after: index) }
                 } catch {
                     return .failure(error)
                 }
-                copied += Int(wanted)
-                index += 1
+            }
+            let position = offset + UInt64(copied)
+            let inChunk = position - chunk.offset
+            let wanted = min(UInt64(buffer.count - copied), chunk.size - inChunk)
+            let target = UnsafeMutableRawBufferPointer(rebasing: buffer[copied..<(copied + Int(wanted))])
+            do throws(FileSystemError) {
+                let n = try Self.readFully(open!.fd, into: target, at: inChunk)
+                guard n == Int(wanted) else {
+                    return .failure(.io("chunk \(chunk.hash) of \(String(decoding: record.path, as: UTF8.self)) is shorter than its catalog size"))
+                }
+            } catch {
+                return .failure(error)
+            }
+            copied += Int(wanted)
+            index += 1
             }
             return .success(copied)
         }
@@ -117,7 +117,8 @@ final class OpenFile: Sendable {
     /// The cache-file ranges holding up to `size` bytes at `offset`, passed
     /// to `body` while their descriptors are open. A chunked file keeps the
     /// last chunk touched open for the next read (sequential reads reopen
-    /// nothing), and the handle's lock is held for the call, as for `read`.
+    /// nothing); `body` gets duplicates of the descriptors and runs without
+    /// the handle's lock.
     /// Returns false when the read spans more than `maxSegments` chunks.
     func withSegments(offset: UInt64, size: Int, _ body: (UnsafeBufferPointer<FileSegment>) -> Void) throws(FileSystemError) -> Bool {
         switch content {
@@ -142,48 +143,69 @@ final class OpenFile: Sendable {
         }
         let last = (Self.chunkIndex(chunks, containing: offset + UInt64(max(size, 1)) - 1) ?? chunks.count - 1)
         guard last - first < Self.maxSegments else { return false }
-        let result: Result<Void, FileSystemError> = current.withLock { open in
-            withUnsafeTemporaryAllocation(of: FileSegment.self, capacity: Self.maxSegments) { segments in
-                // Chunks opened for this read besides the handle's current one.
-                var extra: [OpenChunk] = []
-                var count = 0
-                var position = offset
-                let end = min(offset + UInt64(size), chunks[last].offset + chunks[last].size)
-                for index in first...last where position < end {
-                    let chunk = chunks[index]
-                    let fd: Int32
-                    if open?.index == index {
-                        fd = open!.fd
-                    } else {
-                        let sequential = index == 0 || open?.index == index - 1 || extra.last?.index == index - 1
-                        do throws(FileSystemError) { fd = try openChunk(chunk) } catch {
-                            for item in extra { closeChunk(item, chunks) }
-                            return .failure(error)
-                        }
-                        extra.append(OpenChunk(index: index, fd: fd))
-                        // A sequential reader (at chunk 0, or moving on from the previous
-                        // chunk) gets the next chunks fetched in the background, once its
-                        // own chunk is in (so they do not compete with it for the first byte).
-                        if sequential { prefetch(chunks, after: index) }
-                    }
-                    let inChunk = position - chunk.offset
-                    let wanted = min(end - position, chunk.size - inChunk)
-                    segments[count] = FileSegment(fd: fd, offset: inChunk, count: Int(wanted))
-                    count += 1
-                    position += wanted
-                }
-                body(UnsafeBufferPointer(start: segments.baseAddress, count: count))
-                // Keep the last chunk touched open for the next read.
-                if let newest = extra.popLast() {
-                    if let previous = open { closeChunk(previous, chunks) }
-                    open = newest
-                }
-                for item in extra { closeChunk(item, chunks) }
-                return .success(())
-            }
+        return try withUnsafeTemporaryAllocation(of: FileSegment.self, capacity: Self.maxSegments) { segments throws(FileSystemError) -> Bool in
+            let count = try duplicatedSegments(chunks, first: first, last: last, offset: offset, size: size, into: segments)
+            defer { for item in segments[..<count] { Glibc.close(item.fd) } }
+            body(UnsafeBufferPointer(rebasing: segments[..<count]))
+            return true
         }
-        try result.get()
-        return true
+    }
+
+    /// Fills `segments` with the ranges of chunks `first...last` holding the read,
+    /// each with its own duplicate descriptor: the splice runs outside the handle's
+    /// lock, so the kernel's parallel read-ahead requests of one file are copied on
+    /// all cores, and a concurrent read moving the handle on cannot close them.
+    private func duplicatedSegments(_ chunks: [FileChunk], first: Int, last: Int, offset: UInt64, size: Int,
+                                    into segments: UnsafeMutableBufferPointer<FileSegment>) throws(FileSystemError) -> Int {
+        let result: Result<Int, FileSystemError> = current.withLock { open in
+            // Chunks opened for this read besides the handle's current one.
+            var extra: [OpenChunk] = []
+            var count = 0
+            var position = offset
+            let end = min(offset + UInt64(size), chunks[last].offset + chunks[last].size)
+            var failure: FileSystemError?
+            for index in first...last where position < end {
+                let chunk = chunks[index]
+                let fd: Int32
+                if open?.index == index {
+                    fd = open!.fd
+                } else {
+                    let sequential = index == 0 || open?.index == index - 1 || extra.last?.index == index - 1
+                    do throws(FileSystemError) { fd = try openChunk(chunk) } catch {
+                        failure = error
+                        break
+                    }
+                    extra.append(OpenChunk(index: index, fd: fd))
+                    // A sequential reader (at chunk 0, or moving on from the previous
+                    // chunk) gets the next chunks fetched in the background, once its
+                    // own chunk is in (so they do not compete with it for the first byte).
+                    if sequential { prefetch(chunks, after: index) }
+                }
+                let copy = dup(fd)
+                guard copy >= 0 else {
+                    failure = .io("reading the cached object: \(String(cString: strerror(errno)))")
+                    break
+                }
+                let inChunk = position - chunk.offset
+                let wanted = min(end - position, chunk.size - inChunk)
+                segments[count] = FileSegment(fd: copy, offset: inChunk, count: Int(wanted))
+                count += 1
+                position += wanted
+            }
+            if let failure {
+                for item in extra { closeChunk(item, chunks) }
+                for item in segments[..<count] { Glibc.close(item.fd) }
+                return .failure(failure)
+            }
+            // Keep the last chunk touched open for the next read.
+            if let newest = extra.popLast() {
+                if let previous = open { closeChunk(previous, chunks) }
+                open = newest
+            }
+            for item in extra { closeChunk(item, chunks) }
+            return .success(count)
+        }
+        return try result.get()
     }
 
     private func prefetch(_ chunks: [FileChunk], after index: Int) {
