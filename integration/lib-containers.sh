@@ -150,7 +150,10 @@ ctr_cleanup() {
     if [ -n "$CTR_PODMAN_DIR" ] && [ -f "$CTR_PODMAN_DIR/storage.conf" ]; then
         podman ps -aq 2>/dev/null | xargs -r podman rm -f -t 0 >/dev/null 2>&1
         if [ -f "$CTR_PODMAN_DIR/service.pid" ]; then
-            kill "$(cat "$CTR_PODMAN_DIR/service.pid")" 2>/dev/null
+            p=$(cat "$CTR_PODMAN_DIR/service.pid")
+            kill "$p" 2>/dev/null
+            # the service still holds the storage while it shuts down
+            for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
             rm -f "$CTR_PODMAN_DIR/service.pid"
         fi
         # 'docker exec' through the API leaves its conmon waiting (--exit-delay 300)
@@ -163,9 +166,13 @@ ctr_cleanup() {
         [ -n "$m" ] || continue
         grep -q " $m fuse" /proc/mounts && { fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; }
     done
-    # anything still mounted below WORK (overlay driver self-bind, shared tmpfs), deepest first
-    for m in $(awk -v w="$WORK" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
-        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+    # anything still mounted below WORK (overlay driver self-bind, shared tmpfs), deepest first;
+    # twice, for a podman process that was still exiting the first time
+    for _ in 1 2; do
+        for m in $(awk -v w="$WORK/" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+            umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+        done
+        sleep 0.2
     done
     for m in "${CTR_SHARED[@]:-}"; do
         [ -n "$m" ] && mountpoint -q "$m" && umount -l "$m" 2>/dev/null

@@ -6,6 +6,12 @@ failed=()
 for t in test-*.sh; do
     echo "== $t"
     if ! timeout 600 "./$t"; then failed+=("$t"); fi
+    # A test leaves no mount behind, even below its own scratch folder.
+    left=$(awk '$5 ~ "^/tmp/cvmfs-swift-it\\." {print $5}' /proc/self/mountinfo)
+    if [ -n "$left" ]; then
+        echo "$t left mounts behind: $left"
+        failed+=("$t (mounts left)")
+    fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
     echo "failed: ${failed[*]}"
