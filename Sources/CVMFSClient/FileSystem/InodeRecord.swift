@@ -1,22 +1,24 @@
 import CVMFSFormat
 
-/// What the file system remembers about an inode the kernel holds: what
-/// lookups, getattr and readdir need, and no more (~100 bytes inline). The
-/// full `DirectoryEntry` (content hash, chunks flag, raw symlink, ...) is
-/// read again from `catalog` by `pathHash` when a file is opened or an
-/// entry-specific extended attribute is asked for.
+/// What the file system keeps about an inode the kernel holds: where its
+/// catalog row is (`catalog`, `pathHash`) and where it hangs in the tree
+/// (`parent`, and a name kept by the table). Attributes, symlink targets,
+/// content hashes and paths are not kept: they are read again from the row
+/// or rebuilt from the parent chain when asked for (getattr after the
+/// kernel's timeout, readlink, open, opendir), so a walk that leaves 100k
+/// inodes in the kernel costs about 60 bytes each (`InodeTable`).
 struct InodeRecord: Sendable {
-    var path: [UInt8]
-    var pathHash: PathHash
     var parent: UInt64
-    var attributes: InodeAttributes
-    /// The catalog that owns the entry's row (chunks and xattrs live there).
+    var pathHash: PathHash
+    /// The catalog that owns the entry's row.
     var catalog: MountedCatalog
-    /// The symlink target after variant expansion; empty for other types.
-    var symlinkTarget: [UInt8]
-    /// The kernel's lookup count (libfuse `nlookup`).
-    var lookups: UInt64
     var flags: Flags
+    /// The file type bits of the mode (`S_IFMT >> 12`).
+    var type: UInt8
+
+    var isDirectory: Bool { type == 0o04 }
+    var isRegular: Bool { type == 0o10 }
+    var isSymlink: Bool { type == 0o12 }
 
     struct Flags: OptionSet, Sendable {
         let rawValue: UInt8
@@ -30,49 +32,6 @@ struct InodeRecord: Sendable {
 /// One entry of a directory listing built at `opendir`.
 struct ListingEntry: Sendable {
     var name: [UInt8]
+    var attributes: InodeAttributes
     var record: InodeRecord
-}
-
-/// The inodes the kernel holds: records packed in one array (a forgotten
-/// record's slot is reused), found through a small inode → slot index.
-/// A `[UInt64: InodeRecord]` kept every record inline in hash buckets at
-/// most 3/4 full, and grown by doubling: ~330 bytes a record at 100k inodes
-/// against ~130 here.
-struct InodeTable {
-    private var slots: [UInt64: UInt32] = [:]
-    private var records: [InodeRecord?] = []
-    private var freeSlots: [UInt32] = []
-
-    var count: Int { slots.count }
-
-    subscript(inode: UInt64) -> InodeRecord? {
-        get {
-            guard let slot = slots[inode] else { return nil }
-            return records[Int(slot)]
-        }
-        set {
-            if let slot = slots[inode] {
-                records[Int(slot)] = newValue
-                if newValue == nil {
-                    slots[inode] = nil
-                    freeSlots.append(slot)
-                }
-            } else if let newValue {
-                if let slot = freeSlots.popLast() {
-                    records[Int(slot)] = newValue
-                    slots[inode] = slot
-                } else {
-                    slots[inode] = UInt32(records.count)
-                    records.append(newValue)
-                }
-            }
-        }
-    }
-
-    /// Every record with its inode, in no particular order.
-    func forEach(_ body: (UInt64, InodeRecord) -> Void) {
-        for (inode, slot) in slots {
-            if let record = records[Int(slot)] { body(inode, record) }
-        }
-    }
 }

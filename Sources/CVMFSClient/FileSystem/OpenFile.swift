@@ -6,7 +6,8 @@ import CVMFSFormat
 /// with `pread`; a chunked file fetches each chunk when a read first touches
 /// it (objects-and-chunks.md §4.2).
 final class OpenFile: Sendable {
-    private let record: InodeRecord
+    /// The file's repository path, for messages.
+    private let path: [UInt8]
     private let compression: Compression
     private let provider: any ObjectProvider
     private let content: Content
@@ -27,15 +28,15 @@ final class OpenFile: Sendable {
         var fd: Int32
     }
 
-    init(record: InodeRecord, entry: DirectoryEntry, provider: any ObjectProvider) throws(FileSystemError) {
-        self.record = record
+    init(path: [UInt8], catalog: MountedCatalog, entry: DirectoryEntry, provider: any ObjectProvider) throws(FileSystemError) {
+        self.path = path
         self.provider = provider
         compression = entry.compression
-        let pathText = String(decoding: record.path, as: UTF8.self)
+        let pathText = String(decoding: path, as: UTF8.self)
         if entry.isChunked {
             let chunks: [FileChunk]
             do {
-                chunks = try record.catalog.catalog.chunks(of: entry)
+                chunks = try catalog.catalog.chunks(of: entry)
             } catch {
                 throw .io("chunk list of \(pathText): \(error)")
             }
@@ -98,7 +99,7 @@ final class OpenFile: Sendable {
             do throws(FileSystemError) {
                 let n = try Self.readFully(open!.fd, into: target, at: inChunk)
                 guard n == Int(wanted) else {
-                    return .failure(.io("chunk \(chunk.hash) of \(String(decoding: record.path, as: UTF8.self)) is shorter than its catalog size"))
+                    return .failure(.io("chunk \(chunk.hash) of \(String(decoding: path, as: UTF8.self)) is shorter than its catalog size"))
                 }
             } catch {
                 return .failure(error)
@@ -232,7 +233,7 @@ final class OpenFile: Sendable {
         if fstat(fd, &info) != 0 || UInt64(max(info.st_size, 0)) < chunk.size {
             Glibc.close(fd)
             provider.unpin(chunk.hash)
-            throw .io("chunk \(chunk.hash) of \(String(decoding: record.path, as: UTF8.self)) is shorter than its catalog size")
+            throw .io("chunk \(chunk.hash) of \(String(decoding: path, as: UTF8.self)) is shorter than its catalog size")
         }
         return fd
     }

@@ -8,17 +8,17 @@ extension RepositoryFileSystem {
         func loadEntry() throws(FileSystemError) -> DirectoryEntry { try entry(of: record) }
         switch name {
         case "hash":
-            guard record.attributes.isRegular, record.flags.contains(.hasContentHash),
+            guard record.isRegular, record.flags.contains(.hasContentHash),
                   let hash = try loadEntry().contentHash else { throw .noAttribute }
             return Array(hash.description.utf8)
         case "lhash":
             // The cache holds objects inflated, so for zlib objects this is
             // the hash of the plain bytes, not the object name.
-            guard record.attributes.isRegular, record.flags.contains(.hasContentHash),
+            guard record.isRegular, record.flags.contains(.hasContentHash),
                   let hash = try loadEntry().contentHash else { throw .noAttribute }
             return Array((provider.cachedCopyHash(hash)?.description ?? "Not in cache").utf8)
         case "chunks":
-            guard record.attributes.isRegular else { throw .noAttribute }
+            guard record.isRegular else { throw .noAttribute }
             let entry = try loadEntry()
             if entry.isChunked {
                 let chunks = try countingIOErrors { () throws(FileSystemError) in
@@ -28,10 +28,10 @@ extension RepositoryFileSystem {
             }
             return Array("1".utf8)
         case "compression":
-            guard record.attributes.isRegular else { throw .noAttribute }
+            guard record.isRegular else { throw .noAttribute }
             return Array(try loadEntry().compression.description.utf8)
         case "rawlink":
-            guard record.attributes.isSymlink else { throw .noAttribute }
+            guard record.isSymlink else { throw .noAttribute }
             return try loadEntry().symlinkBytes
         case "nclg":
             return Array(String(tree.attached.count).utf8)
@@ -50,11 +50,11 @@ extension RepositoryFileSystem {
 
     func magicAttributeNames(for record: InodeRecord) -> [String] {
         var names = status.magicAttributeNames + ["nclg", "inode_max", "nopen", "ndiropen", "useddirp"]
-        if record.attributes.isRegular {
+        if record.isRegular {
             names += ["chunks", "compression"]
             if record.flags.contains(.hasContentHash) { names += ["hash", "lhash"] }
         }
-        if record.attributes.isSymlink { names.append("rawlink") }
+        if record.isSymlink { names.append("rawlink") }
         return names
     }
 }

@@ -34,17 +34,18 @@ public final class RepositoryFileSystem: FileSystemCore {
         guard let rootEntry = try Self.catalogLookup(rootCatalog, PathHash(path: "")) else {
             throw .io("root catalog \(rootCatalog.label) has no root entry")
         }
-        let record = makeRecord(path: [], pathHash: PathHash(path: ""), parent: Self.rootInode, entry: rootEntry, catalog: tree.root, inode: Self.rootInode)
-        inodes.withLock { $0[Self.rootInode] = record }
-        inodes.withLock { $0[Self.rootInode]!.lookups = 2 }  // the root is never forgotten
+        let record = makeRecord(pathHash: PathHash(path: ""), parent: Self.rootInode, entry: rootEntry, catalog: tree.root)
+        // The root is never forgotten.
+        inodes.withLock { $0.remember(Self.rootInode, record, name: UnsafeRawBufferPointer(start: nil, count: 0), count: 2) }
     }
 
     // MARK: - Lookup and attributes
 
     public func lookup(parent: UInt64, name: UnsafeRawBufferPointer) throws(FileSystemError) -> InodeAttributes {
-        guard let parentRecord = inodes.withLock({ $0[parent] }) else { throw .staleHandle }
-        guard parentRecord.attributes.isDirectory else { throw .notADirectory }
-        var path = parentRecord.path
+        let (parentRecord, parentPath) = inodes.withLock { ($0[parent], $0.path(of: parent, root: Self.rootInode)) }
+        guard let parentRecord else { throw .staleHandle }
+        guard parentRecord.isDirectory else { throw .notADirectory }
+        var path = parentPath
         path.reserveCapacity(path.count + 1 + name.count)
         path.append(UInt8(ascii: "/"))
         path.append(contentsOf: name)
@@ -55,71 +56,61 @@ public final class RepositoryFileSystem: FileSystemCore {
             misses.withLock { _ = $0.insert(pathHash) }
             throw .notFound
         }
-        let inode = catalog.inode(of: entry)
-        let record = makeRecord(path: path, pathHash: pathHash, parent: parent, entry: entry, catalog: catalog, inode: inode)
-        return remember(record)
+        let record = makeRecord(pathHash: pathHash, parent: parent, entry: entry, catalog: catalog)
+        let attributes = makeAttributes(entry, inode: catalog.inode(of: entry))
+        remember(attributes.inode, record, name: name)
+        return attributes
     }
 
-    /// Adds one kernel reference to the record's inode, keeping an existing
-    /// record (and its count) if the kernel already holds the inode.
-    func remember(_ record: InodeRecord) -> InodeAttributes {
-        inodes.withLock { map in
-            if var existing = map[record.attributes.inode] {
-                existing.lookups += 1
-                map[record.attributes.inode] = existing
-                return existing.attributes
-            }
-            var fresh = record
-            fresh.lookups = 1
-            map[record.attributes.inode] = fresh
-            return fresh.attributes
-        }
+    /// Adds one kernel reference to `inode`; a record is stored only if the
+    /// kernel did not hold the inode yet.
+    func remember(_ inode: UInt64, _ record: InodeRecord, name: UnsafeRawBufferPointer) {
+        inodes.withLock { $0.remember(inode, record, name: name) }
     }
 
     public func forget(_ inode: UInt64, count: UInt64) {
         guard inode != Self.rootInode else { return }
-        inodes.withLock { map in
-            guard var record = map[inode] else { return }
-            if record.lookups <= count {
-                map[inode] = nil
-            } else {
-                record.lookups -= count
-                map[inode] = record
-            }
-        }
+        inodes.withLock { $0.forget(inode, count: count) }
     }
 
+    /// Read again from the catalog row: the kernel asks only when its
+    /// attribute timeout has passed, and records do not keep attributes.
     public func getattr(_ inode: UInt64) throws(FileSystemError) -> InodeAttributes {
         guard let record = inodes.withLock({ $0[inode] }) else { throw .staleHandle }
-        return record.attributes
+        return makeAttributes(try entry(of: record), inode: inode)
     }
 
     public func readlink(_ inode: UInt64) throws(FileSystemError) -> [UInt8] {
         guard let record = inodes.withLock({ $0[inode] }) else { throw .staleHandle }
-        guard record.attributes.isSymlink else { throw .notASymlink }
-        return record.symlinkTarget
+        guard record.isSymlink else { throw .notASymlink }
+        return symlinkTarget(of: try entry(of: record))
     }
 
-    func makeRecord(path: [UInt8], pathHash: PathHash, parent: UInt64, entry: DirectoryEntry, catalog: MountedCatalog, inode: UInt64) -> InodeRecord {
-        var target = [UInt8]()
-        if entry.isSymlink {
-            target = settings.expandSymlinks ? SymlinkExpander.expand(entry.symlinkBytes, lookup: settings.variable) : entry.symlinkBytes
-        }
+    func makeRecord(pathHash: PathHash, parent: UInt64, entry: DirectoryEntry, catalog: MountedCatalog) -> InodeRecord {
+        var flags: InodeRecord.Flags = []
+        if entry.isDirectIO { flags.insert(.directIO) }
+        if entry.hasXattrs { flags.insert(.hasXattrs) }
+        if entry.contentHash != nil { flags.insert(.hasContentHash) }
+        return InodeRecord(parent: parent, pathHash: pathHash, catalog: catalog, flags: flags, type: UInt8(truncatingIfNeeded: entry.mode >> 12))
+    }
+
+    /// The target a symlink shows, after variant expansion if configured.
+    func symlinkTarget(of entry: DirectoryEntry) -> [UInt8] {
+        settings.expandSymlinks ? SymlinkExpander.expand(entry.symlinkBytes, lookup: settings.variable) : entry.symlinkBytes
+    }
+
+    func makeAttributes(_ entry: DirectoryEntry, inode: UInt64) -> InodeAttributes {
+        let targetCount = entry.isSymlink ? symlinkTarget(of: entry).count : 0
         var mode = entry.mode
         if settings.worldReadable { mode |= entry.isDirectory ? 0o555 : 0o444 }
         let isDevice = (mode & 0o170000) == 0o020000 || (mode & 0o170000) == 0o060000
         let attributes = InodeAttributes(
             inode: inode, mode: mode, linkCount: max(1, entry.linkCount),
             uid: settings.claimedOwner?.uid ?? entry.uid, gid: settings.claimedOwner?.gid ?? entry.gid,
-            size: entry.isSymlink ? UInt64(target.count) : (isDevice ? 0 : entry.size),
+            size: entry.isSymlink ? UInt64(targetCount) : (isDevice ? 0 : entry.size),
             rdev: isDevice ? entry.size : 0,
             mtime: entry.mtime, mtimeNanoseconds: entry.mtimeNanoseconds ?? 0)
-        var flags: InodeRecord.Flags = []
-        if entry.isDirectIO { flags.insert(.directIO) }
-        if entry.hasXattrs { flags.insert(.hasXattrs) }
-        if entry.contentHash != nil { flags.insert(.hasContentHash) }
-        return InodeRecord(path: path, pathHash: pathHash, parent: parent, attributes: attributes, catalog: catalog,
-                           symlinkTarget: target, lookups: 0, flags: flags)
+        return attributes
     }
 
     /// The record's full catalog entry, read again from its catalog (records
@@ -127,7 +118,7 @@ public final class RepositoryFileSystem: FileSystemCore {
     func entry(of record: InodeRecord) throws(FileSystemError) -> DirectoryEntry {
         try countingIOErrors { () throws(FileSystemError) -> DirectoryEntry in
             guard let entry = try Self.catalogLookup(record.catalog.catalog, record.pathHash) else {
-                throw .io("\(String(decoding: record.path, as: UTF8.self)) vanished from catalog \(record.catalog.catalog.label)")
+                throw .io("the entry with path hash \(record.pathHash) vanished from catalog \(record.catalog.catalog.label)")
             }
             return entry
         }
@@ -162,16 +153,13 @@ public final class RepositoryFileSystem: FileSystemCore {
         }
         currentTree.withLock { $0 = newTree }
         misses.withLock { $0.removeAll() }
-        let root = makeRecord(path: [], pathHash: PathHash(path: ""), parent: Self.rootInode, entry: rootEntry, catalog: newTree.root, inode: Self.rootInode)
-        return inodes.withLock { map in
-            let lookups = map[Self.rootInode]?.lookups ?? 2
-            map[Self.rootInode] = root
-            map[Self.rootInode]!.lookups = lookups
+        let root = makeRecord(pathHash: PathHash(path: ""), parent: Self.rootInode, entry: rootEntry, catalog: newTree.root)
+        return inodes.withLock { table in
+            table.replace(Self.rootInode, with: root)
             var cached: [(parent: UInt64, name: [UInt8])] = []
-            map.forEach { inode, record in
+            table.forEach { inode, parent, name in
                 guard inode != Self.rootInode else { return }
-                let name = record.path.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
-                cached.append((record.parent, name))
+                cached.append((parent, Array(name)))
             }
             return cached
         }
@@ -180,30 +168,34 @@ public final class RepositoryFileSystem: FileSystemCore {
     // MARK: - Directories
 
     public func openDirectory(_ inode: UInt64) throws(FileSystemError) -> UInt64 {
-        guard let record = inodes.withLock({ $0[inode] }) else { throw .staleHandle }
-        guard record.attributes.isDirectory else { throw .notADirectory }
+        let (found, directoryPath) = inodes.withLock { ($0[inode], $0.path(of: inode, root: Self.rootInode)) }
+        guard let record = found else { throw .staleHandle }
+        guard record.isDirectory else { throw .notADirectory }
         openDirectoryCalls.wrappingAdd(1, ordering: .relaxed)
-        let catalog = try countingIOErrors { () throws(FileSystemError) in try tree.catalog(for: record.path, includeExact: true) }
+        let catalog = try countingIOErrors { () throws(FileSystemError) in try tree.catalog(for: directoryPath, includeExact: true) }
         var listing = [ListingEntry]()
-        listing.reserveCapacity(Int(record.attributes.linkCount) + 16)
-        let dotRecord = record
-        var dotDot = record
-        if inode != Self.rootInode, let parentRecord = inodes.withLock({ $0[record.parent] }) {
-            dotDot = parentRecord
+        // `.` and `..` carry only their inode and type: the kernel links
+        // neither from readdirplus, and plain readdir sends no more.
+        func dot(_ name: [UInt8], _ inode: UInt64) -> ListingEntry {
+            ListingEntry(name: name, attributes: InodeAttributes(inode: inode, mode: 0o040555, linkCount: 2, uid: 0, gid: 0,
+                                                                 size: 0, rdev: 0, mtime: 0, mtimeNanoseconds: 0),
+                         record: record)
         }
-        listing.append(ListingEntry(name: [UInt8(ascii: ".")], record: dotRecord))
-        listing.append(ListingEntry(name: [UInt8(ascii: "."), UInt8(ascii: ".")], record: dotDot))
+        listing.append(dot([UInt8(ascii: ".")], inode))
+        listing.append(dot([UInt8(ascii: "."), UInt8(ascii: ".")], inode == Self.rootInode ? inode : record.parent))
         do {
+            var path = directoryPath
+            path.append(UInt8(ascii: "/"))
+            let prefixCount = path.count
             try catalog.catalog.forEachChild(of: record.pathHash) { entry in
-                var path = record.path
-                path.append(UInt8(ascii: "/"))
+                path.removeSubrange(prefixCount...)
                 path.append(contentsOf: entry.nameBytes)
                 let childHash = path.withUnsafeBytes { PathHash(path: $0) }
-                let child = makeRecord(path: path, pathHash: childHash, parent: inode, entry: entry, catalog: catalog, inode: catalog.inode(of: entry))
-                listing.append(ListingEntry(name: entry.nameBytes, record: child))
+                let child = makeRecord(pathHash: childHash, parent: inode, entry: entry, catalog: catalog)
+                listing.append(ListingEntry(name: entry.nameBytes, attributes: makeAttributes(entry, inode: catalog.inode(of: entry)), record: child))
             }
         } catch {
-            let reason = "listing \(String(decoding: record.path, as: UTF8.self)): \(error)"
+            let reason = "listing \(String(decoding: directoryPath, as: UTF8.self)): \(error)"
             status.countIOError(reason)
             throw .io(reason)
         }
@@ -220,7 +212,8 @@ public final class RepositoryFileSystem: FileSystemCore {
             let item = listing[index]
             // `.` and `..` are never looked up (libfuse passthrough_ll).
             let counts = plus && index >= 2
-            let attributes = counts ? remember(item.record) : item.record.attributes
+            let attributes = item.attributes
+            if counts { item.name.withUnsafeBytes { remember(attributes.inode, item.record, name: $0) } }
             let fitted = item.name.withUnsafeBytes { body($0, attributes, UInt64(index + 1)) }
             if !fitted {
                 if counts { forget(attributes.inode, count: 1) }
@@ -237,12 +230,15 @@ public final class RepositoryFileSystem: FileSystemCore {
     // MARK: - Files
 
     public func open(_ inode: UInt64) throws(FileSystemError) -> OpenedFile {
-        guard let record = inodes.withLock({ $0[inode] }) else { throw .staleHandle }
-        if record.attributes.isDirectory { throw .isADirectory }
-        guard record.attributes.isRegular else { throw .io("not a regular file") }
+        let (found, path) = inodes.withLock { ($0[inode], $0.path(of: inode, root: Self.rootInode)) }
+        guard let record = found else { throw .staleHandle }
+        if record.isDirectory { throw .isADirectory }
+        guard record.isRegular else { throw .io("not a regular file") }
         openCalls.wrappingAdd(1, ordering: .relaxed)
         let entry = try entry(of: record)
-        let file = try countingIOErrors { () throws(FileSystemError) in try OpenFile(record: record, entry: entry, provider: provider) }
+        let file = try countingIOErrors { () throws(FileSystemError) in
+            try OpenFile(path: path, catalog: record.catalog, entry: entry, provider: provider)
+        }
         let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         files.withLock { $0[handle] = file }
         let directIO = record.flags.contains(.directIO)

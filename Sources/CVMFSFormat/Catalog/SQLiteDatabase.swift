@@ -1,4 +1,7 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One SQLite connection; the only place that opens, closes and executes on a
 /// connection (style §7.4).
@@ -52,9 +55,20 @@ public final class SQLiteDatabase {
         handle = db
         sqlite3_extended_result_codes(db, 1)
         if mode == .readOnly {
-            try execute("PRAGMA temp_store=2; PRAGMA locking_mode=EXCLUSIVE")
+            try execute("PRAGMA temp_store=2; PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-\(Self.pageCacheKilobytes(forFileAt: path))")
             try execute("SELECT count(*) FROM sqlite_master")
         }
+    }
+
+    /// SQLite's page cache of a read-only connection: 1/32 of the file,
+    /// between 256 KiB and SQLite's default of 2 MiB. A 1 M-entry catalog
+    /// (154 MB) needs the 2 MiB for its interior B-tree pages (94 k lookups/s
+    /// with 512 KiB, 140 k/s with 2 MiB), while the many small nested
+    /// catalogs of a big repository would each hold 2 MiB for nothing.
+    static func pageCacheKilobytes(forFileAt path: String) -> Int {
+        var info = stat()
+        let size = stat(path, &info) == 0 ? Int(info.st_size) : 0
+        return min(2000, max(256, size / 32 / 1024))
     }
 
     deinit {
