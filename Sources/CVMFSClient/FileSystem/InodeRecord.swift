@@ -29,9 +29,30 @@ struct InodeRecord: Sendable {
     }
 }
 
-/// One entry of a directory listing built at `opendir`.
-struct ListingEntry: Sendable {
-    var name: [UInt8]
-    var attributes: InodeAttributes
-    var record: InodeRecord
+/// A directory listing built at `opendir`, kept until `releasedir`: the
+/// entries with their attributes and records, their names packed in one
+/// buffer (one allocation per listing, not one per entry).
+struct Listing: Sendable {
+    struct Entry: Sendable {
+        var nameStart: UInt32
+        var nameCount: UInt16
+        var attributes: InodeAttributes
+        var record: InodeRecord
+    }
+
+    private(set) var entries: [Entry] = []
+    private var names: [UInt8] = []
+
+    mutating func append(name: [UInt8], attributes: InodeAttributes, record: InodeRecord) {
+        let count = UInt16(clamping: name.count)
+        entries.append(Entry(nameStart: UInt32(names.count), nameCount: count, attributes: attributes, record: record))
+        names.append(contentsOf: name.prefix(Int(count)))
+    }
+
+    /// Calls `body` with the entry's name bytes.
+    func withName<R>(of entry: Entry, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        names.withUnsafeBytes { all in
+            body(UnsafeRawBufferPointer(rebasing: all[Int(entry.nameStart)..<Int(entry.nameStart) + Int(entry.nameCount)]))
+        }
+    }
 }

@@ -16,7 +16,7 @@ public final class RepositoryFileSystem: FileSystemCore {
     let inodes = Mutex(InodeTable())
     /// Path hashes known not to exist in this revision (negative cache).
     let misses = Mutex<Set<PathHash>>([])
-    let directories = Mutex<[UInt64: [ListingEntry]]>([:])
+    let directories = Mutex<[UInt64: Listing]>([:])
     let files = Mutex<[UInt64: OpenFile]>([:])
     let nextHandle = Atomic<UInt64>(1)
     /// `open` and `opendir` calls since the mount (`user.nopen`, `user.ndiropen`).
@@ -173,16 +173,16 @@ public final class RepositoryFileSystem: FileSystemCore {
         guard record.isDirectory else { throw .notADirectory }
         openDirectoryCalls.wrappingAdd(1, ordering: .relaxed)
         let catalog = try countingIOErrors { () throws(FileSystemError) in try tree.catalog(for: directoryPath, includeExact: true) }
-        var listing = [ListingEntry]()
+        var listing = Listing()
         // `.` and `..` carry only their inode and type: the kernel links
         // neither from readdirplus, and plain readdir sends no more.
-        func dot(_ name: [UInt8], _ inode: UInt64) -> ListingEntry {
-            ListingEntry(name: name, attributes: InodeAttributes(inode: inode, mode: 0o040555, linkCount: 2, uid: 0, gid: 0,
-                                                                 size: 0, rdev: 0, mtime: 0, mtimeNanoseconds: 0),
-                         record: record)
+        func dot(_ name: [UInt8], _ inode: UInt64) {
+            listing.append(name: name, attributes: InodeAttributes(inode: inode, mode: 0o040555, linkCount: 2, uid: 0, gid: 0,
+                                                                   size: 0, rdev: 0, mtime: 0, mtimeNanoseconds: 0),
+                           record: record)
         }
-        listing.append(dot([UInt8(ascii: ".")], inode))
-        listing.append(dot([UInt8(ascii: "."), UInt8(ascii: ".")], inode == Self.rootInode ? inode : record.parent))
+        dot([UInt8(ascii: ".")], inode)
+        dot([UInt8(ascii: "."), UInt8(ascii: ".")], inode == Self.rootInode ? inode : record.parent)
         do {
             var path = directoryPath
             path.append(UInt8(ascii: "/"))
@@ -192,7 +192,7 @@ public final class RepositoryFileSystem: FileSystemCore {
                 path.append(contentsOf: entry.nameBytes)
                 let childHash = path.withUnsafeBytes { PathHash(path: $0) }
                 let child = makeRecord(pathHash: childHash, parent: inode, entry: entry, catalog: catalog)
-                listing.append(ListingEntry(name: entry.nameBytes, attributes: makeAttributes(entry, inode: catalog.inode(of: entry)), record: child))
+                listing.append(name: entry.nameBytes, attributes: makeAttributes(entry, inode: catalog.inode(of: entry)), record: child)
             }
         } catch {
             let reason = "listing \(String(decoding: directoryPath, as: UTF8.self)): \(error)"
@@ -208,13 +208,13 @@ public final class RepositoryFileSystem: FileSystemCore {
                               _ body: (UnsafeRawBufferPointer, InodeAttributes, UInt64) -> Bool) throws(FileSystemError) {
         guard let listing = directories.withLock({ $0[handle] }) else { throw .staleHandle }
         var index = Int(offset)
-        while index < listing.count {
-            let item = listing[index]
+        while index < listing.entries.count {
+            let item = listing.entries[index]
             // `.` and `..` are never looked up (libfuse passthrough_ll).
             let counts = plus && index >= 2
             let attributes = item.attributes
-            if counts { item.name.withUnsafeBytes { remember(attributes.inode, item.record, name: $0) } }
-            let fitted = item.name.withUnsafeBytes { body($0, attributes, UInt64(index + 1)) }
+            if counts { listing.withName(of: item) { remember(attributes.inode, item.record, name: $0) } }
+            let fitted = listing.withName(of: item) { body($0, attributes, UInt64(index + 1)) }
             if !fitted {
                 if counts { forget(attributes.inode, count: 1) }
                 return
