@@ -50,7 +50,7 @@ public final class ObjectStore: Sendable {
         var template = Array((root + "/data/txn/objectXXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .output(path: root + "/data/txn", reason: "cannot create a temporary file: \(errnoText())") }
-        let temporary = String(cString: template)
+        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var offset = 0
         while offset < bytes.count {
             let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)

@@ -212,7 +212,7 @@ public struct ConfigurationParser: Sendable {
             close(pipeFDs[0]); close(pipeFDs[1])
             throw failure("temporary file")
         }
-        unlink(String(cString: template))
+        unlink(template)
         defer { close(errorFD) }
 
         var actions = posix_spawn_file_actions_t()

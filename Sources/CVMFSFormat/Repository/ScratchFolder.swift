@@ -11,7 +11,7 @@ public final class ScratchFolder {
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw .local(path: parent, reason: "cannot create a temporary folder: \(String(cString: strerror(errno)))")
         }
-        path = String(cString: template)
+        path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     deinit {

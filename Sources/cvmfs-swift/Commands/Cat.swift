@@ -5,6 +5,7 @@ import CVMFSFormat
 extension CVMFSSwift {
     struct Cat: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "cat",
             abstract: "Write a file of a repository to standard output, verified, without mounting.")
 
         @OptionGroup var repository: RepositoryOptions

@@ -6,6 +6,7 @@ import CVMFSPublish
 extension CVMFSSwift {
     struct Convert: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "convert",
             abstract: "Convert container images into an unpacked (DUCC-layout) repository.",
             discussion: """
                 Reads a cvmfs_ducc recipe (version, cvmfs_repo, input: a list of images \

@@ -4,6 +4,7 @@ import CVMFSFormat
 extension CVMFSSwift {
     struct Extract: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "extract",
             abstract: "Restore a repository's tree into a local folder, verifying every object.",
             discussion: "Symlinks keep their raw targets (variant symlinks are not expanded); hard links, user xattrs, modes and mtimes are restored.")
 

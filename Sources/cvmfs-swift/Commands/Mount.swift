@@ -6,6 +6,7 @@ import CVMFSFuse
 extension CVMFSSwift {
     struct Mount: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "mount",
             abstract: "Mount a CernVM-FS repository (what mount -t cvmfs runs).",
             discussion: """
                 Reads the configuration chain for REPO (default.conf, default.d, default.local, \

@@ -4,6 +4,7 @@ import CVMFSClient
 extension CVMFSSwift {
     struct Probe: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "probe",
             abstract: "Check that repositories are mounted (like cvmfs_config probe).",
             discussion: "Prints 'Probing /cvmfs/<fqrn>... OK' or 'Failed!' for each repository (default: CVMFS_REPOSITORIES) and exits 1 if any failed.")
 

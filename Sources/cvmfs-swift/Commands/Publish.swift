@@ -10,6 +10,7 @@ extension HashAlgorithm: ExpressibleByArgument {
 extension CVMFSSwift {
     struct Publish: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "publish",
             abstract: "Publish a directory tree as a CernVM-FS repository.",
             discussion: """
                 Writes content objects, catalogs (a nested catalog wherever a .cvmfscatalog \

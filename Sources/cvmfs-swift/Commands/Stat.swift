@@ -5,6 +5,7 @@ import CVMFSClient
 extension CVMFSSwift {
     struct Stat: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "stat",
             abstract: "Show a mounted repository's state (like cvmfs_config stat).",
             discussion: "Reads the magic extended attributes of the mount root and probes the current host.")
 

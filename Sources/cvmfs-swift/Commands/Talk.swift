@@ -4,6 +4,7 @@ import CVMFSClient
 extension CVMFSSwift {
     struct Talk: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "talk",
             abstract: "Send a command to a mounted repository's control socket (like cvmfs_talk).",
             discussion: """
                 Commands: revision, remount [sync], cleanup MB, cache size, cache list [pinned|catalogs], \

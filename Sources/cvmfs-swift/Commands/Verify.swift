@@ -4,6 +4,7 @@ import CVMFSFormat
 extension CVMFSSwift {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check a repository's signature chain and every object's hash.",
             discussion: """
                 Verifies master key → whitelist (signature, expiry, name) → certificate \
