@@ -23,6 +23,14 @@ struct InodeTableTests {
         InodeRecord(parent: parent, pathHash: PathHash(high: Int64(parent), low: 0), catalog: catalog, flags: [], type: type)
     }
 
+    /// A table holding the root as the file system does (two references, never forgotten).
+    static func tableWithRoot(_ catalog: MountedCatalog) -> InodeTable {
+        var table = InodeTable()
+        table.remember(root, record(parent: root, catalog: catalog, type: 0o04),
+                       name: UnsafeRawBufferPointer(start: nil, count: 0), count: 2)
+        return table
+    }
+
     static func remember(_ table: inout InodeTable, _ inode: UInt64, _ record: InodeRecord, _ name: String) {
         Array(name.utf8).withUnsafeBytes { table.remember(inode, record, name: $0) }
     }
@@ -31,9 +39,7 @@ struct InodeTableTests {
     func pathsAndForgets() throws {
         let (catalog, dir) = try Self.mountedCatalog()
         defer { try? FileManager.default.removeItem(at: dir) }
-        var table = InodeTable()
-        table.remember(Self.root, Self.record(parent: Self.root, catalog: catalog, type: 0o04),
-                       name: UnsafeRawBufferPointer(start: nil, count: 0), count: 2)
+        var table = Self.tableWithRoot(catalog)
         // 10 directories of 300 files: 3010 inodes over several 1024-slot pages.
         var expected: [UInt64: String] = [:]
         for d in 0..<10 {
@@ -73,9 +79,7 @@ struct InodeTableTests {
     func countsAndHardlinks() throws {
         let (catalog, dir) = try Self.mountedCatalog()
         defer { try? FileManager.default.removeItem(at: dir) }
-        var table = InodeTable()
-        table.remember(Self.root, Self.record(parent: Self.root, catalog: catalog, type: 0o04),
-                       name: UnsafeRawBufferPointer(start: nil, count: 0), count: 2)
+        var table = Self.tableWithRoot(catalog)
         Self.remember(&table, 10, Self.record(parent: Self.root, catalog: catalog, type: 0o04), "a")
         Self.remember(&table, 11, Self.record(parent: Self.root, catalog: catalog, type: 0o04), "b")
         Self.remember(&table, 50, Self.record(parent: 10, catalog: catalog, type: 0o10), "link1")
