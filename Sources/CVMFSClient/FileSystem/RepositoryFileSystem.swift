@@ -104,13 +104,12 @@ public final class RepositoryFileSystem: FileSystemCore {
         var mode = entry.mode
         if settings.worldReadable { mode |= entry.isDirectory ? 0o555 : 0o444 }
         let isDevice = (mode & 0o170000) == 0o020000 || (mode & 0o170000) == 0o060000
-        let attributes = InodeAttributes(
+        return InodeAttributes(
             inode: inode, mode: mode, linkCount: max(1, entry.linkCount),
             uid: settings.claimedOwner?.uid ?? entry.uid, gid: settings.claimedOwner?.gid ?? entry.gid,
             size: entry.isSymlink ? UInt64(targetCount) : (isDevice ? 0 : entry.size),
             rdev: isDevice ? entry.size : 0,
             mtime: entry.mtime, mtimeNanoseconds: entry.mtimeNanoseconds ?? 0)
-        return attributes
     }
 
     /// The record's full catalog entry, read again from its catalog (records
