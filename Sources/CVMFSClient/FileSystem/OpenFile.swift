@@ -76,36 +76,34 @@ final class OpenFile: Sendable {
             var copied = 0
             var index = first
             while copied < buffer.count && index < chunks.count {
-            let chunk = chunks[index]
-            if open?.index != index {
-                let sequential = index == 0 || open?.index == index - 1
-                if let previous = open {
-                    Glibc.close(previous.fd)
-                    provider.unpin(chunks[previous.index].hash)
-                    open = nil
+                let chunk = chunks[index]
+                if open?.index != index {
+                    let sequential = index == 0 || open?.index == index - 1
+                    if let previous = open {
+                        closeChunk(previous, chunks)
+                        open = nil
+                    }
+                    do throws(FileSystemError) {
+                        open = OpenChunk(index: index, fd: try openChunk(chunk))
+                        if sequential { prefetch(chunks, after: index) }
+                    } catch {
+                        return .failure(error)
+                    }
                 }
+                let position = offset + UInt64(copied)
+                let inChunk = position - chunk.offset
+                let wanted = min(UInt64(buffer.count - copied), chunk.size - inChunk)
+                let target = UnsafeMutableRawBufferPointer(rebasing: buffer[copied..<(copied + Int(wanted))])
                 do throws(FileSystemError) {
-                    let fd = try provider.openPinned(chunk.hash, suffix: .partial, compression: compression, expectedSize: chunk.size)
-                    open = OpenChunk(index: index, fd: fd)
-                    if sequential { prefetch(chunks, after: index) }
+                    let n = try Self.readFully(open!.fd, into: target, at: inChunk)
+                    guard n == Int(wanted) else {
+                        return .failure(.io("chunk \(chunk.hash) of \(String(decoding: path, as: UTF8.self)) is shorter than its catalog size"))
+                    }
                 } catch {
                     return .failure(error)
                 }
-            }
-            let position = offset + UInt64(copied)
-            let inChunk = position - chunk.offset
-            let wanted = min(UInt64(buffer.count - copied), chunk.size - inChunk)
-            let target = UnsafeMutableRawBufferPointer(rebasing: buffer[copied..<(copied + Int(wanted))])
-            do throws(FileSystemError) {
-                let n = try Self.readFully(open!.fd, into: target, at: inChunk)
-                guard n == Int(wanted) else {
-                    return .failure(.io("chunk \(chunk.hash) of \(String(decoding: path, as: UTF8.self)) is shorter than its catalog size"))
-                }
-            } catch {
-                return .failure(error)
-            }
-            copied += Int(wanted)
-            index += 1
+                copied += Int(wanted)
+                index += 1
             }
             return .success(copied)
         }
