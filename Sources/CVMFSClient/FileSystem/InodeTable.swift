@@ -108,19 +108,30 @@ struct InodeTable: Sendable {
     /// parent chain. A hardlinked file whose first parent the kernel has
     /// already forgotten gets what is left of its chain.
     func path(of inode: UInt64, root: UInt64) -> [UInt8] {
-        var chain: [Slot] = []
+        // Two walks up the chain (its length, then the names from the end)
+        // instead of collecting the chain: lookups build a path every time.
+        var length = 0
+        var depth = 0
         var current = inode
-        while current != root, let (page, index) = location(current), chain.count < 4096 {
-            chain.append(page.slots[index])
+        while current != root, let (page, index) = location(current), depth < 4096 {
+            length += 1 + Int(page.slots[index].nameCount)
+            depth += 1
             current = page.slots[index].parent
         }
-        var path: [UInt8] = []
-        path.reserveCapacity(chain.reduce(0) { $0 + 1 + Int($1.nameCount) })
-        for slot in chain.reversed() {
-            path.append(UInt8(ascii: "/"))
-            path.append(contentsOf: names[Int(slot.nameStart)..<Int(slot.nameStart) + Int(slot.nameCount)])
+        return [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+            var end = length
+            var current = inode
+            for _ in 0..<depth {
+                let (page, index) = location(current)!
+                let name = self.name(of: page.slots[index])
+                end -= name.count
+                _ = UnsafeMutableBufferPointer(rebasing: buffer[end..<end + name.count]).initialize(from: name)
+                end -= 1
+                buffer[end] = UInt8(ascii: "/")
+                current = page.slots[index].parent
+            }
+            initialized = length
         }
-        return path
     }
 
     /// Every inode held with its parent and name, in no particular order.
@@ -128,10 +139,13 @@ struct InodeTable: Sendable {
         for (key, page) in pages {
             for index in page.slots.indices where page.slots[index].lookups > 0 {
                 let slot = page.slots[index]
-                body(key << Self.pageShift | UInt64(index), slot.parent,
-                     names[Int(slot.nameStart)..<Int(slot.nameStart) + Int(slot.nameCount)])
+                body(key << Self.pageShift | UInt64(index), slot.parent, name(of: slot))
             }
         }
+    }
+
+    private func name(of slot: Slot) -> ArraySlice<UInt8> {
+        names[Int(slot.nameStart)..<Int(slot.nameStart) + Int(slot.nameCount)]
     }
 
     private mutating func compactNames() {
@@ -139,9 +153,9 @@ struct InodeTable: Sendable {
         packed.reserveCapacity(names.count - forgottenNameBytes)
         for page in pages.values {
             for index in page.slots.indices where page.slots[index].lookups > 0 {
-                let start = Int(page.slots[index].nameStart)
+                let name = name(of: page.slots[index])
                 page.slots[index].nameStart = UInt32(packed.count)
-                packed.append(contentsOf: names[start..<start + Int(page.slots[index].nameCount)])
+                packed.append(contentsOf: name)
             }
         }
         names = packed
