@@ -136,6 +136,14 @@ mount_repo() {
     [ -n "$pid" ] && PIDS+=("$pid")
 }
 
+# cache_bytes DIR: bytes of the cached and in-flight objects below a cache directory, without
+# its bookkeeping files. Read while fills run: a file caught mid-rename (txn/ → xx/) counts
+# once (by inode), and one gone between listing and stat is skipped (du fails on it).
+cache_bytes() {
+    find "$1" -type f ! -name 'cachedb*' ! -name 'lock_cachedb' ! -name 'running.*' ! -name '.cvmfscache' \
+        ! -name 'cvmfschecksum.*' -printf '%i %s\n' 2>/dev/null | sort -u -k1,1 | awk '{s += $2} END {print s + 0}'
+}
+
 unmount_repo() {
     local mnt=$1 pid
     pid=$(getfattr --absolute-names --only-values -n user.pid "$mnt" 2>/dev/null || true)
