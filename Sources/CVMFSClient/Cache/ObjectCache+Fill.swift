@@ -70,17 +70,17 @@ extension ObjectCache {
     }
 
     /// Fetches an object ahead of a reader, unpinned, only if there is room
-    /// to spare: returns false at once (nothing reserved, nothing evicted)
-    /// when the object is cached or on its way, when the cache is shared, or
-    /// when pinned plus reserved bytes and this object would pass `headroom`
-    /// (a share of the limit, so prefetching never takes the room a reader's
-    /// own fetch needs). Otherwise reserves `size` like `fetch` (evicting
-    /// unpinned LRU objects if needed, never pinned ones) and fills it.
+    /// to spare: returns `.present` at once when the object is cached or on
+    /// its way, and `.noRoom` (nothing reserved, nothing evicted) when pinned
+    /// plus reserved bytes and this object would pass `headroom` (a share of
+    /// the limit, so fetching ahead never takes the room a reader's own fetch
+    /// needs). Otherwise reserves `size` like `fetch` (evicting unpinned LRU
+    /// objects if needed, never pinned ones) and fills it: `.filled`.
     ///
     /// A reader that asks for the object meanwhile waits for this fill; if
     /// it fails, the waiters are woken without the error and fetch the object
-    /// themselves, so a failed prefetch never fails a read. Returns true when
-    /// the object was filled; throws the fill's error otherwise.
+    /// themselves, so a failed prefetch never fails a read. Throws the fill's
+    /// error.
     public func prefetch(
         hash: ContentHash,
         compression: Compression,
@@ -88,36 +88,52 @@ extension ObjectCache {
         kind: CacheObjectKind,
         headroom: Int64,
         download: (any ObjectSink) throws -> Void
-    ) throws(CacheError) -> Bool {
-        guard !isShared else { return false }
+    ) throws(CacheError) -> PrefetchOutcome {
+        // Another process may have filled a shared cache: its row is the truth.
+        if isShared, let fd = try openSharedMiss(hash, pin: false) {
+            fd.close()
+            return .present
+        }
         let limit = self.limit
         let directory = self.directory
-        let fill: CacheFill? = state.withLock { s in
-            if s.entries[hash] != nil || s.inFlight[hash] != nil { return nil }
+        // The fill this call produces, or why there is none.
+        let claim: Result<CacheFill, PrefetchSkip> = state.withLock { s in
+            if s.entries[hash] != nil || s.inFlight[hash] != nil { return .failure(PrefetchSkip(.present)) }
             if limit >= 0 {
-                guard size >= 0, size <= limit / 2, s.pinned + s.reserved + size <= headroom else { return nil }
+                guard size >= 0, size <= limit / 2, s.pinned + s.reserved + size <= headroom else {
+                    return .failure(PrefetchSkip(.noRoom))
+                }
                 do throws(CacheError) {
                     try Self.reserve(&s, hash, amount: size, size: size, limit: limit, directory: directory)
                 } catch {
-                    return nil
+                    return .failure(PrefetchSkip(.noRoom))
                 }
             }
             let fill = CacheFill()
             s.inFlight[hash] = fill
-            return fill
+            return .success(fill)
         }
-        guard let fill else { return false }
+        let fill: CacheFill
+        switch claim {
+        case .success(let claimed): fill = claimed
+        case .failure(let skip): return skip.outcome
+        }
         do {
             let fd = try produce(hash: hash, compression: compression, expectedSize: size, kind: kind,
                                  description: kind.defaultDescription, pin: false,
                                  reservation: limit >= 0 ? size : 0, download: download)
             fd.close()
             fill.complete(nil)
-            return true
+            return .filled
         } catch {
             fill.complete(nil)  // waiters retry on their own
             throw error
         }
+    }
+
+    private struct PrefetchSkip: Error {
+        var outcome: PrefetchOutcome
+        init(_ outcome: PrefetchOutcome) { self.outcome = outcome }
     }
 
     /// Reserves `amount` more bytes (lock held). `size` is the object's size

@@ -36,6 +36,10 @@ public struct ClientConfiguration: Sendable {
     public let useGeoAPI: Bool
     /// `CVMFS_MAX_SERVERS`, nil = all.
     public let maxServers: Int?
+    /// `CVMFS_SWIFT_MAX_TRANSFERS`: the most downloads in flight at once (default 16).
+    public let maxTransfers: Int
+    /// `CVMFS_SWIFT_PROFILES`: fetch a directory's start-up profile ahead of its reads (default yes).
+    public let profilesEnabled: Bool
 
     // Trust
     /// Public key files: `CVMFS_PUBLIC_KEY` (`:`-list), else `*.pub` in `CVMFS_KEYS_DIR`,
@@ -168,6 +172,8 @@ public struct ClientConfiguration: Sendable {
         followRedirects = try p.bool("CVMFS_FOLLOW_REDIRECTS", default: false)
         useGeoAPI = try p.bool("CVMFS_USE_GEOAPI", default: false)
         maxServers = try p.optionalInt("CVMFS_MAX_SERVERS", minimum: 1)
+        maxTransfers = try p.int("CVMFS_SWIFT_MAX_TRANSFERS", default: 16, minimum: 1)
+        profilesEnabled = try p.bool("CVMFS_SWIFT_PROFILES", default: true)
 
         publicKeyPaths = Self.publicKeyPaths(parameters, configDirectory: configDirectory)
         blacklistPath = p.string("CVMFS_BLACKLIST") ?? "/etc/cvmfs/blacklist"

@@ -30,6 +30,9 @@ public struct DownloadSettings: Sendable, Equatable {
     public var hostResetAfter: Duration
     /// `CVMFS_FOLLOW_REDIRECTS`: follow 301/302/303/307, at most four times.
     public var followRedirects: Bool
+    /// `CVMFS_SWIFT_MAX_TRANSFERS`: the most transfers in flight at once (each on its own
+    /// connection, kept alive for the next).
+    public var maxTransfers: Int
     /// Sent as `User-Agent:` (repository-layout.md §3.4: `cvmfs Fuse <version>`).
     public var userAgent: String
 
@@ -47,6 +50,7 @@ public struct DownloadSettings: Sendable, Equatable {
         proxyResetAfter: Duration = .zero,
         hostResetAfter: Duration = .zero,
         followRedirects: Bool = false,
+        maxTransfers: Int = 16,
         userAgent: String = "cvmfs Fuse 2.11.0"
     ) {
         self.hosts = hosts
@@ -61,6 +65,7 @@ public struct DownloadSettings: Sendable, Equatable {
         self.proxyResetAfter = proxyResetAfter
         self.hostResetAfter = hostResetAfter
         self.followRedirects = followRedirects
+        self.maxTransfers = maxTransfers
         self.userAgent = userAgent
     }
 }

@@ -17,6 +17,8 @@ public final class Downloader: Sendable {
     /// Counters over all fetches.
     private let counters: Mutex<DownloadStatistics>
     private let share: CurlShare
+    /// Bounds the transfers in flight; demand before background.
+    private let gate: TransferGate
 
     /// What `chains` guards: both shared "current" pointers, updated together.
     struct Chains {
@@ -35,10 +37,14 @@ public final class Downloader: Sendable {
         pool = Mutex([])
         counters = Mutex(DownloadStatistics())
         share = try CurlShare()
+        gate = TransferGate(capacity: settings.maxTransfers)
     }
 
     /// A snapshot of the counters.
     public var statistics: DownloadStatistics { counters.withLock { $0 } }
+
+    /// Transfers in flight now, by priority.
+    public var transfersInFlight: (demand: Int, background: Int) { gate.inFlight }
 
     /// The host new requests go to (`user.host`).
     public var currentHost: String { chains.withLock { $0.hosts.currentHost } }
@@ -52,10 +58,14 @@ public final class Downloader: Sendable {
     public var proxyChain: ProxyChain { chains.withLock { $0.proxies } }
 
     /// Downloads `<current host>/<relativePath>` into `sink`, retrying and failing over as §5
-    /// describes. On success the sink's `finish()` has accepted the body.
-    public func fetch(_ relativePath: String, into sink: some DownloadSink) throws(DownloadError) -> DownloadReport {
+    /// describes. On success the sink's `finish()` has accepted the body. Waits first for one
+    /// of the `maxTransfers` slots; a `.background` fetch also waits while demand does.
+    public func fetch(_ relativePath: String, into sink: some DownloadSink,
+                      priority: TransferPriority = .demand) throws(DownloadError) -> DownloadReport {
         let clock = ContinuousClock()
         let started = clock.now
+        gate.enter(priority)
+        defer { gate.leave(priority) }
         let handle = try takeHandle()
         defer { pool.withLock { $0.append(handle) } }
         let path = relativePath.hasPrefix("/") ? String(relativePath.dropFirst()) : relativePath

@@ -10,6 +10,7 @@ final class OpenFile: Sendable {
     private let path: [UInt8]
     private let compression: Compression
     private let provider: any ObjectProvider
+    private let recorder: ProfileRecorder
     private let content: Content
     /// The chunk a chunked file's handle has open; reads of one handle are serialized by it.
     private let current = Mutex<OpenChunk?>(nil)
@@ -28,9 +29,11 @@ final class OpenFile: Sendable {
         var fd: Int32
     }
 
-    init(path: [UInt8], catalog: MountedCatalog, entry: DirectoryEntry, provider: any ObjectProvider) throws(FileSystemError) {
+    init(path: [UInt8], catalog: MountedCatalog, entry: DirectoryEntry, provider: any ObjectProvider,
+         recorder: ProfileRecorder) throws(FileSystemError) {
         self.path = path
         self.provider = provider
+        self.recorder = recorder
         compression = entry.compression
         let pathText = String(decoding: path, as: UTF8.self)
         if entry.isChunked {
@@ -226,6 +229,7 @@ final class OpenFile: Sendable {
 
     /// Opens and pins a chunk, refusing a cached copy shorter than the catalog says.
     private func openChunk(_ chunk: FileChunk) throws(FileSystemError) -> Int32 {
+        if recorder.isRecording { recorder.noteChunk(path, offset: chunk.offset) }
         let fd = try provider.openPinned(chunk.hash, suffix: .partial, compression: compression, expectedSize: chunk.size)
         var info = stat()
         if fstat(fd, &info) != 0 || UInt64(max(info.st_size, 0)) < chunk.size {

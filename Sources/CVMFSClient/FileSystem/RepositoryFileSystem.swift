@@ -11,6 +11,8 @@ public final class RepositoryFileSystem: FileSystemCore {
     public var tree: CatalogTree { currentTree.withLock { $0 } }
     let provider: any ObjectProvider
     let status: any MountStatus
+    /// What `profile record` collects (docs/profiles.md).
+    public let recorder = ProfileRecorder()
 
     /// Inodes the kernel holds, with their lookup counts.
     let inodes = Mutex(InodeTable())
@@ -213,11 +215,8 @@ public final class RepositoryFileSystem: FileSystemCore {
             let counts = plus && index >= 2
             let attributes = item.attributes
             if counts { listing.withName(of: item) { remember(attributes.inode, item.record, name: $0) } }
-            let fitted = listing.withName(of: item) { body($0, attributes, UInt64(index + 1)) }
-            if !fitted {
-                if counts { forget(attributes.inode, count: 1) }
-                return
-            }
+            // An entry that did not fit is returned by the caller (FileSystemCore.readDirectory).
+            guard listing.withName(of: item, { body($0, attributes, UInt64(index + 1)) }) else { return }
             index += 1
         }
     }
@@ -235,8 +234,9 @@ public final class RepositoryFileSystem: FileSystemCore {
         guard record.isRegular else { throw .io("not a regular file") }
         openCalls.wrappingAdd(1, ordering: .relaxed)
         let entry = try entry(of: record)
+        if recorder.isRecording && !entry.isChunked { recorder.noteOpen(path) }
         let file = try countingIOErrors { () throws(FileSystemError) in
-            try OpenFile(path: path, catalog: record.catalog, entry: entry, provider: provider)
+            try OpenFile(path: path, catalog: record.catalog, entry: entry, provider: provider, recorder: recorder)
         }
         let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         files.withLock { $0[handle] = file }

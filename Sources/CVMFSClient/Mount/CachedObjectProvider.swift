@@ -63,6 +63,7 @@ public final class CachedObjectProvider: ObjectProvider {
     /// request (so `user.hitrate` is what it would be without prefetching).
     /// Failures are dropped: the reader's own fetch reports and counts them.
     public func prefetch(_ hash: ContentHash, compression: Compression, expectedSize: UInt64) -> Bool {
+        guard !cache.isShared else { return false }
         let size = Int64(clamping: expectedSize)
         if cache.isManaged {
             let budget = cache.limit / 32
@@ -81,8 +82,8 @@ public final class CachedObjectProvider: ObjectProvider {
             return try cache.prefetch(hash: hash, compression: compression, size: size, kind: .chunk,
                                       headroom: headroom) { sink in
                 misses.wrappingAdd(1, ordering: .relaxed)
-                _ = try downloader.fetch(path, into: sink)
-            }
+                _ = try downloader.fetch(path, into: sink, priority: .background)
+            } == .filled
         } catch {
             return false
         }

@@ -141,7 +141,7 @@ public final class MountSession: MountStatus {
             timeoutSeconds: c.timeout, timeoutDirectSeconds: c.timeoutDirect, lowSpeedLimit: c.lowSpeedLimit,
             maxRetries: c.maxRetries, backoffInit: .seconds(c.backoffInitSeconds), backoffMax: .seconds(c.backoffMaxSeconds),
             proxyResetAfter: .seconds(c.proxyResetAfter), hostResetAfter: .seconds(c.hostResetAfter),
-            followRedirects: c.followRedirects, userAgent: "cvmfs Fuse \(version)")
+            followRedirects: c.followRedirects, maxTransfers: c.maxTransfers, userAgent: "cvmfs Fuse \(version)")
     }
 
     static func fileSystemSettings(_ c: ClientConfiguration) -> FileSystemSettings {
