@@ -35,27 +35,29 @@ public final class CatalogTree: Sendable {
         return current
     }
 
+    /// Attaches a nested catalog once. The download runs without the parent's
+    /// lock, so readers entering sibling catalogs fetch them at the same time;
+    /// two readers of one catalog share its download through the cache.
     private func attach(_ reference: NestedCatalogReference, below parent: MountedCatalog) throws(FileSystemError) -> MountedCatalog {
-        let result: Result<MountedCatalog, FileSystemError> = parent.children.withLock { children in
-            if let loaded = children[reference.path] { return .success(loaded) }
-            guard let hash = reference.hash else {
-                return .failure(.io("nested catalog at \(reference.path) has no hash in catalog \(parent.catalog.label)"))
-            }
-            do throws(FileSystemError) {
-                let catalog = try Self.open(hash, provider: provider)
-                let offset = gauge.withLock { gauge in
-                    let offset = gauge
-                    gauge = gauge &+ UInt64(max(0, catalog.maxRowID))
-                    return offset
-                }
-                let mounted = MountedCatalog(catalog: catalog, hash: hash, mountpoint: reference.path, inodeOffset: offset)
-                children[reference.path] = mounted
-                return .success(mounted)
-            } catch {
-                return .failure(error)
-            }
+        if let loaded = parent.children.withLock({ $0[reference.path] }) { return loaded }
+        guard let hash = reference.hash else {
+            throw .io("nested catalog at \(reference.path) has no hash in catalog \(parent.catalog.label)")
         }
-        return try result.get()
+        let catalog = try Self.open(hash, provider: provider)
+        let (mounted, lostRace) = parent.children.withLock { children -> (MountedCatalog, Bool) in
+            if let loaded = children[reference.path] { return (loaded, true) }
+            let offset = gauge.withLock { gauge in
+                let offset = gauge
+                gauge = gauge &+ UInt64(max(0, catalog.maxRowID))
+                return offset
+            }
+            let mounted = MountedCatalog(catalog: catalog, hash: hash, mountpoint: reference.path, inodeOffset: offset)
+            children[reference.path] = mounted
+            return (mounted, false)
+        }
+        // The winner's copy stays pinned for the mount; ours was a second pin.
+        if lostRace { provider.unpin(hash) }
+        return mounted
     }
 
     private static func open(_ hash: ContentHash, provider: any ObjectProvider) throws(FileSystemError) -> Catalog {
