@@ -9,6 +9,8 @@ public final class CatalogTree: Sendable {
     /// Next free inode offset. Starts at 255 plus the generation, so that
     /// inodes of a new revision never clash with ones the kernel still holds.
     private let gauge: Mutex<UInt64>
+    /// Profiled directories named by the attached catalogs, not started yet.
+    public let profiledDirectories = ProfiledDirectories()
 
     public init(rootHash: ContentHash, provider: any ObjectProvider, generation: UInt64) throws(FileSystemError) {
         self.provider = provider
@@ -16,6 +18,7 @@ public final class CatalogTree: Sendable {
         let offset = 255 &+ generation
         root = MountedCatalog(catalog: catalog, hash: rootHash, mountpoint: "", inodeOffset: offset)
         gauge = Mutex(offset &+ UInt64(max(0, catalog.maxRowID)))
+        profiledDirectories.register(catalog)
     }
 
     /// One past the largest inode handed out so far (`user.inode_max`).
@@ -53,6 +56,7 @@ public final class CatalogTree: Sendable {
             }
             let mounted = MountedCatalog(catalog: catalog, hash: hash, mountpoint: reference.path, inodeOffset: offset)
             children[reference.path] = mounted
+            profiledDirectories.register(catalog)
             return (mounted, false)
         }
         // The winner's copy stays pinned for the mount; ours was a second pin.

@@ -43,6 +43,9 @@ public final class Downloader: Sendable {
     /// A snapshot of the counters.
     public var statistics: DownloadStatistics { counters.withLock { $0 } }
 
+    /// How many background transfers may run at once.
+    public var backgroundTransferSlots: Int { gate.backgroundCapacity }
+
     /// Transfers in flight now, by priority.
     public var transfersInFlight: (demand: Int, background: Int) { gate.inFlight }
 

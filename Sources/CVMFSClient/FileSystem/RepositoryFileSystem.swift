@@ -13,6 +13,8 @@ public final class RepositoryFileSystem: FileSystemCore {
     let status: any MountStatus
     /// What `profile record` collects (docs/profiles.md).
     public let recorder = ProfileRecorder()
+    /// Starts a profiled directory's start-up profile at its first lookup; nil: profiles off.
+    let profiles: ProfilePrefetcher?
 
     /// Inodes the kernel holds, with their lookup counts.
     let inodes = Mutex(InodeTable())
@@ -27,8 +29,10 @@ public final class RepositoryFileSystem: FileSystemCore {
 
     public var kernelCacheTimeout: Double { settings.kernelCacheTimeout }
 
-    public init(tree: CatalogTree, provider: any ObjectProvider, status: any MountStatus, settings: FileSystemSettings) throws(FileSystemError) {
+    public init(tree: CatalogTree, provider: any ObjectProvider, status: any MountStatus, settings: FileSystemSettings,
+                profiles: ProfilePrefetcher? = nil) throws(FileSystemError) {
         currentTree = Mutex(tree)
+        self.profiles = profiles
         self.provider = provider
         self.status = status
         self.settings = settings
@@ -53,6 +57,7 @@ public final class RepositoryFileSystem: FileSystemCore {
         path.append(contentsOf: name)
         let pathHash = path.withUnsafeBytes { PathHash(path: $0) }
         if misses.withLock({ $0.contains(pathHash) }) { throw .notFound }
+        let tree = self.tree
         let catalog = try countingIOErrors { () throws(FileSystemError) in try tree.catalog(for: path, includeExact: false) }
         guard let entry = try countingIOErrors({ () throws(FileSystemError) in try Self.catalogLookup(catalog.catalog, pathHash) }) else {
             misses.withLock { _ = $0.insert(pathHash) }
@@ -61,6 +66,15 @@ public final class RepositoryFileSystem: FileSystemCore {
         let record = makeRecord(pathHash: pathHash, parent: parent, entry: entry, catalog: catalog)
         let attributes = makeAttributes(entry, inode: catalog.inode(of: entry))
         remember(attributes.inode, record, name: name)
+        if let profiles, tree.profiledDirectories.hasPending {
+            // The directory itself, or (when it is a nested catalog's root, whose
+            // catalog attaches only now) the first name looked up in it.
+            if entry.isDirectory, let directory = tree.profiledDirectories.claim(pathHash) {
+                profiles.start(directory: directory, tree: tree)
+            } else if let directory = tree.profiledDirectories.claim(parentRecord.pathHash) {
+                profiles.start(directory: directory, tree: tree)
+            }
+        }
         return attributes
     }
 
@@ -153,6 +167,7 @@ public final class RepositoryFileSystem: FileSystemCore {
             throw .io("root catalog \(newTree.root.catalog.label) has no root entry")
         }
         currentTree.withLock { $0 = newTree }
+        profiles?.cancelAll()
         misses.withLock { $0.removeAll() }
         let root = makeRecord(pathHash: PathHash(path: ""), parent: Self.rootInode, entry: rootEntry, catalog: newTree.root)
         return inodes.withLock { table in

@@ -13,6 +13,12 @@ public final class CachedObjectProvider: ObjectProvider {
     /// release someone else's pin.
     let unpinnedOpens = Mutex<[ContentHash: Int]>([:])
 
+    /// Objects a start-up profile fetched ahead that no reader asked for yet,
+    /// with their sizes; `hasAhead` spares readers the lock while it is empty.
+    private let ahead = Mutex<[ContentHash: Int64]>([:])
+    private let hasAhead = Atomic<Bool>(false)
+    private let aheadHits = Mutex<(objects: Int, bytes: Int64)>((0, 0))
+
     public init(cache: ObjectCache, downloader: Downloader) {
         self.cache = cache
         self.downloader = downloader
@@ -89,10 +95,62 @@ public final class CachedObjectProvider: ObjectProvider {
         }
     }
 
+    /// Fetches an object of a start-up profile ahead of its reader, at
+    /// background priority, keeping half the quota for readers' own fetches;
+    /// nil when the download or its verification failed.
+    func fetchAhead(_ hash: ContentHash, suffix: ObjectSuffix, compression: Compression, size: UInt64) -> PrefetchOutcome? {
+        let path = hash.objectPath(suffix: suffix)
+        let headroom = cache.isManaged ? cache.limit / 2 : Int64.max
+        do {
+            let outcome = try cache.prefetch(hash: hash, compression: compression, size: Int64(clamping: size),
+                                             kind: suffix == .partial ? .chunk : .regular, headroom: headroom) { sink in
+                misses.wrappingAdd(1, ordering: .relaxed)
+                _ = try downloader.fetch(path, into: sink, priority: .background)
+            }
+            if outcome == .filled {
+                ahead.withLock { $0[hash] = Int64(clamping: size) }
+                hasAhead.store(true, ordering: .relaxed)
+            }
+            return outcome
+        } catch {
+            Log.debug("fetching \(path) ahead: \(error)")
+            return nil
+        }
+    }
+
+    /// Fetched-ahead objects that readers asked for, and those still unread.
+    var aheadStatistics: (hits: Int, hitBytes: Int64, unreadObjects: Int, unreadBytes: Int64) {
+        let hits = aheadHits.withLock { $0 }
+        let unread = ahead.withLock { ($0.count, $0.values.reduce(0, +)) }
+        return (hits.objects, hits.bytes, unread.0, unread.1)
+    }
+
+    /// A small regular object's inflated bytes (a start-up profile).
+    func readObject(_ hash: ContentHash, compression: Compression, size: UInt64) throws(FileSystemError) -> [UInt8] {
+        let fd = try fetch(hash, suffix: .none, compression: compression, expectedSize: Int64(clamping: size), kind: .regular)
+        defer {
+            fd.close()
+            unpin(hash)
+        }
+        var out = [UInt8]()
+        do {
+            try fd.forEachBlock { out.append(contentsOf: $0) }
+        } catch {
+            throw .io("reading cached object \(hash): \(error)")
+        }
+        return out
+    }
+
     /// Fetches and pins; the caller closes the descriptor and unpins.
     func fetch(_ hash: ContentHash, suffix: ObjectSuffix, compression: Compression, expectedSize: Int64?, kind: CacheObjectKind) throws(FileSystemError) -> FileDescriptor {
         let path = hash.objectPath(suffix: suffix)
         requests.wrappingAdd(1, ordering: .relaxed)
+        if hasAhead.load(ordering: .relaxed), let size = ahead.withLock({ $0.removeValue(forKey: hash) }) {
+            aheadHits.withLock {
+                $0.objects += 1
+                $0.bytes += size
+            }
+        }
         do {
             return try cache.fetch(hash: hash, compression: compression, expectedSize: expectedSize, kind: kind, pin: true) { sink in
                 misses.wrappingAdd(1, ordering: .relaxed)

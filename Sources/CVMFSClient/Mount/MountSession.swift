@@ -9,6 +9,8 @@ public final class MountSession: MountStatus {
     public let downloader: Downloader
     public let cache: ObjectCache
     public let provider: CachedObjectProvider
+    /// Fetches start-up profiles ahead (`CVMFS_SWIFT_PROFILES`, docs/profiles.md); nil when off.
+    public let profiles: ProfilePrefetcher?
     let verifier: ManifestVerifier
     let revisionState: Mutex<RevisionState>
     /// The verified manifest of the mounted revision.
@@ -56,6 +58,8 @@ public final class MountSession: MountStatus {
         }
         Log.debug("\(configuration.fqrn): cache \(configuration.cacheDirectory) open")
         provider = CachedObjectProvider(cache: cache, downloader: downloader)
+        profiles = configuration.profilesEnabled
+            ? ProfilePrefetcher(provider: provider, workers: downloader.backgroundTransferSlots) : nil
         let fqrn = configuration.fqrn
         let breadcrumb = try? cache.directory.readBreadcrumb(fqrn: fqrn)
         verifier = ManifestVerifier(masterKeys: keys, fqrn: fqrn)
@@ -116,7 +120,8 @@ public final class MountSession: MountStatus {
         var settings = fileSystemSettings ?? Self.fileSystemSettings(configuration)
         if fileSystemSettings == nil { settings.variable = VariantEnvironment(configuration: configuration).lookup }
         do {
-            let fileSystem = try RepositoryFileSystem(tree: tree, provider: provider, status: self, settings: settings)
+            let fileSystem = try RepositoryFileSystem(tree: tree, provider: provider, status: self, settings: settings,
+                                                      profiles: profiles)
             currentFileSystem.withLock { $0 = fileSystem }
         } catch {
             throw .catalog("\(fqrn): \(error)")
