@@ -52,6 +52,10 @@ final class CatalogEmitter {
                 path: file, rootPrefix: mountpoint, revision: isRoot ? revision : (previous?.catalogs[mountpoint].map { _ in revision } ?? revision),
                 previousRevision: previous?.catalogs[mountpoint]?.hash, lastModified: now, ttl: options.ttl)
             try writer.setProperty(Self.contentDigestProperty, digest)
+            let profiled = Self.profiledDirectories(rows)
+            if !profiled.isEmpty {
+                try writer.setProperty(StartupProfile.catalogProperty, profiled.joined(separator: "\n"))
+            }
             for row in rows {
                 try writer.add(path: row.repositoryPath, entry: makeEntry(row), xattrs: makeXattrs(row.entry), chunks: row.chunks)
             }
@@ -109,6 +113,17 @@ final class CatalogEmitter {
             list.set(String(decoding: key, as: UTF8.self), value)
         }
         return list
+    }
+
+    /// The directories whose start-up profile file this catalog holds
+    /// (docs/profiles.md): clients start a profile when such a directory is
+    /// first looked up. Profiles of the repository root are not supported.
+    static func profiledDirectories(_ rows: [CatalogRow]) -> [String] {
+        let name = Array(StartupProfile.fileName.utf8)
+        return rows.compactMap { row in
+            guard row.entry.kind == .regular, row.entry.name == name, let parent = row.parentPath, !parent.isEmpty else { return nil }
+            return parent
+        }
     }
 
     /// A digest of everything a catalog would contain apart from its

@@ -15,6 +15,8 @@ public struct PublishOptions: Sendable {
     public var whitelistValidityDays: Int = 30
     /// Worker threads for hashing and compressing file content.
     public var threads: Int = 0
+    /// Start-up profiles stored into the published tree (docs/profiles.md).
+    public var profiles: [ProfileSource] = []
     /// Publish time; tests pin it.
     public var now: Int64? = nil
 

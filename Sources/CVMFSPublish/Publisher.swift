@@ -32,7 +32,8 @@ public struct Publisher {
         let keys = try loadKeys()
         let store = try ObjectStore(root: output)
         let previous = try PreviousRevision.load(output: output, fqrn: options.fqrn, keys: keys)
-        let tree = try SourceTree.scan(source)
+        var tree = try SourceTree.scan(source)
+        for profile in options.profiles { try tree.addProfile(profile) }
 
         let contents = try ingestFiles(tree, store: store)
         let layout = CatalogLayout(tree: tree, contents: contents)

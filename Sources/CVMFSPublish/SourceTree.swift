@@ -4,7 +4,7 @@ import CLinux
 /// A source folder read into memory: every entry with its metadata, children
 /// sorted by name bytes (the order a catalog lists them in).
 public struct SourceTree: Sendable {
-    public private(set) var entries: [SourceEntry]
+    public internal(set) var entries: [SourceEntry]
     public static let rootIndex = 0
 
     /// Reads the whole tree below `root`. Only `user.*` and
@@ -39,7 +39,7 @@ public struct SourceTree: Sendable {
         return tree
     }
 
-    private static func makeEntry(name: [UInt8], repositoryPath: String, sourcePath: String, st: stat) throws(PublishError) -> SourceEntry {
+    static func makeEntry(name: [UInt8], repositoryPath: String, sourcePath: String, st: stat) throws(PublishError) -> SourceEntry {
         let format = st.st_mode & S_IFMT
         let kind: SourceEntry.Kind
         switch format {

@@ -82,6 +82,18 @@ extension MountSession {
             return openCatalogsTree()
         case ["internal", "affairs"]:
             return internalAffairs()
+        case _ where words.count == 3 && words[0] == "profile" && words[1] == "start":
+            var directory = Array(words[2].utf8)
+            while directory.last == UInt8(ascii: "/") { directory.removeLast() }
+            if !directory.isEmpty && directory.first != UInt8(ascii: "/") { directory.insert(UInt8(ascii: "/"), at: 0) }
+            fileSystem.recorder.start(below: directory)
+            return "OK"
+        case _ where words.count == 3 && words[0] == "profile" && words[1] == "stop":
+            guard let profile = fileSystem.recorder.stop() else { return "Failed: no recording runs" }
+            if let problem = Self.writeFile(words[2], profile.serialized) { return "Failed: \(problem)" }
+            return "OK \(profile.items.count) items"
+        case ["profile", "info"]:
+            return profileInfo()
         case ["reset", "error", "counters"]:
             resetIOErrors()
             return "OK"
@@ -128,6 +140,43 @@ extension MountSession {
             inodes.max: \(fs.tree.inodeLimit)
             files.open: \(fs.openFileCount)
             io_errors: \(ioErrorCount)
+            \(profileInfo())
             """
+    }
+
+    /// `profile info`: what start-up profiles fetched ahead and how much of it was read.
+    func profileInfo() -> String {
+        guard let profiles else { return "profiles: off (CVMFS_SWIFT_PROFILES=no)" }
+        let p = profiles.statistics
+        let inFlight = downloader.transfersInFlight
+        return """
+            profiles.runs: \(p.runs)
+            profiles.fetched_objects: \(p.objects)
+            profiles.fetched_bytes: \(p.bytes)
+            profiles.hits: \(p.hits)
+            profiles.hit_bytes: \(p.hitBytes)
+            profiles.unread_objects: \(p.wastedObjects)
+            profiles.unread_bytes: \(p.wastedBytes)
+            profiles.failed: \(p.failed)
+            profiles.stopped_by_quota: \(p.stoppedByQuota)
+            download.in_flight: \(inFlight.demand) demand, \(inFlight.background) background (at most \(downloader.settings.maxTransfers))
+            """
+    }
+
+    /// Writes `bytes` to `path` (created or truncated, mode 0644); the error text, or nil.
+    static func writeFile(_ path: String, _ bytes: [UInt8]) -> String? {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return "cannot create \(path): \(String(cString: strerror(errno)))" }
+        defer { Glibc.close(fd) }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return "cannot write \(path): \(String(cString: strerror(errno)))"
+            }
+            done += n
+        }
+        return nil
     }
 }

@@ -179,6 +179,7 @@ public final class MountSession: MountStatus {
     public let magicAttributeNames = [
         "fqrn", "revision", "root_hash", "expires", "host", "host_list", "proxy", "timeout", "timeout_direct",
         "ndownload", "rx", "speed", "nioerr", "usedfd", "pid", "uptime", "version", "maxfd", "hitrate",
+        "talk_socket",
     ]
 
     public func magicAttribute(_ name: String) -> [UInt8]? {
@@ -214,6 +215,7 @@ public final class MountSession: MountStatus {
         case "pid": text = String(getpid())
         case "uptime": text = String(Int((monotonicNow() - mountedAt) / 60))
         case "version": text = Self.version
+        case "talk_socket": text = Self.talkSocketPath(configuration)
         default: return nil
         }
         return Array(text.utf8)

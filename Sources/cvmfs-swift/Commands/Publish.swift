@@ -31,8 +31,23 @@ extension CVMFSSwift {
 
         @OptionGroup var writing: WritingOptions
 
+        @Option(name: .customLong("profile"), help: ArgumentHelp(
+            "A start-up profile for a directory (repeatable): PATH relative to the repository root, FILE from `profile record`.",
+            valueName: "PATH=FILE"))
+        var profiles: [String] = []
+
+        func validate() throws {
+            for profile in profiles where !profile.contains("=") {
+                throw ValidationError("--profile \(profile): expected PATH=FILE")
+            }
+        }
+
         func run() throws {
-            let options = writing.publishOptions(fqrn: name)
+            var options = writing.publishOptions(fqrn: name)
+            options.profiles = profiles.map { argument in
+                let split = argument.firstIndex(of: "=")!
+                return ProfileSource(directory: String(argument[..<split]), file: String(argument[argument.index(after: split)...]))
+            }
             do {
                 let report = try Publisher(options: options).publish(source: source, output: output)
                 let mb = Double(report.bytesRead) / 1e6
