@@ -196,3 +196,25 @@ ctr_serve_test_image() {
     conf="$WORK/client.conf"
     write_config "$conf" "$FQRN" "http://127.0.0.1:$NGINX_PORT_A/cvmfs/@fqrn@" "$WORK/keys/$FQRN.pub" "$WORK/cache"
 }
+
+# ctr_python_tree: prints the path of a Debian 12 tree with python3-minimal, built once with
+# debootstrap from this machine's mirror and cached in $CTR_CACHE (slimmed like Docker's slim
+# images: no package cache, lists, docs or man pages). Progress goes to stderr.
+ctr_python_tree() {
+    local tree=$CTR_CACHE/bookworm-python3 t
+    mkdir -p "$CTR_CACHE"
+    (
+        flock 9
+        if [ ! -f "$tree/.done" ]; then
+            ctr_install debootstrap >&2
+            rm -rf "$tree"
+            t=$(date +%s%N)
+            debootstrap --variant=minbase --include=python3-minimal bookworm "$tree" "$CTR_MIRROR" > "$CTR_CACHE/debootstrap-bookworm.log" 2>&1 \
+                || { tail -n 5 "$CTR_CACHE/debootstrap-bookworm.log" >&2; exit 1; }
+            rm -rf "$tree"/var/cache/apt/archives/*.deb "$tree"/var/lib/apt/lists/* "$tree"/usr/share/doc/* "$tree"/usr/share/man/* "$tree"/usr/share/info/*
+            touch "$tree/.done"
+            echo "   debootstrap --variant=minbase --include=python3-minimal bookworm: $(( ($(date +%s%N) - t) / 1000000 )) ms (cached in $tree)" >&2
+        fi
+    ) 9> "$CTR_CACHE/bookworm-python3.lock" || return 1
+    echo "$tree"
+}

@@ -36,21 +36,7 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 
 echo "== [1/2] a Debian image with python3, built offline from Debian's packages"
-TREE=$CTR_CACHE/bookworm-python3
-mkdir -p "$CTR_CACHE"
-(
-    flock 9
-    if [ ! -f "$TREE/.done" ]; then
-        rm -rf "$TREE"
-        t=$(date +%s%N)
-        debootstrap --variant=minbase --include=python3-minimal bookworm "$TREE" "$CTR_MIRROR" > "$CTR_CACHE/debootstrap-bookworm.log" 2>&1 \
-            || { tail -n 5 "$CTR_CACHE/debootstrap-bookworm.log"; exit 1; }
-        # as Docker's slim images: no package cache, lists, docs or man pages
-        rm -rf "$TREE"/var/cache/apt/archives/*.deb "$TREE"/var/lib/apt/lists/* "$TREE"/usr/share/doc/* "$TREE"/usr/share/man/* "$TREE"/usr/share/info/*
-        touch "$TREE/.done"
-        echo "   debootstrap --variant=minbase --include=python3-minimal bookworm: $(ms_since "$t") ms (cached in $TREE)"
-    fi
-) 9> "$CTR_CACHE/bookworm-python3.lock"
+TREE=$(ctr_python_tree)
 echo "   tree: $(mib "$(du -sb --exclude=./.done "$TREE" | cut -f1)"), $(find "$TREE" | wc -l) entries"
 
 ctr_podman_setup "$WORK/podman"
