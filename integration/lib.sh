@@ -139,9 +139,9 @@ mount_repo() {
 # cache_bytes DIR: bytes of the cached and in-flight objects below a cache directory, without
 # its bookkeeping files. Read while fills run: a file caught mid-rename (txn/ → xx/) counts
 # once (by inode), and one gone between listing and stat is skipped (du fails on it).
-cache_bytes() {
-    find "$1" -type f ! -name 'cachedb*' ! -name 'lock_cachedb' ! -name 'running.*' ! -name '.cvmfscache' \
-        ! -name 'cvmfschecksum.*' -printf '%i %s\n' 2>/dev/null | sort -u -k1,1 | awk '{s += $2} END {print s + 0}'
+cache_bytes() {  # a file renamed or evicted during the walk makes find fail: not an error here
+    { find "$1" -type f ! -name 'cachedb*' ! -name 'lock_cachedb' ! -name 'running.*' ! -name '.cvmfscache' \
+        ! -name 'cvmfschecksum.*' -printf '%i %s\n' 2>/dev/null || true; } | sort -u -k1,1 | awk '{s += $2} END {print s + 0}'
 }
 
 unmount_repo() {
@@ -221,3 +221,20 @@ dead_port() { free_port; }
 
 # elapsed_ms START_NS: milliseconds since START_NS (from `date +%s%N`).
 elapsed_ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+# start_latency_proxy NAME UPSTREAM_PORT RTT_MS: the latency proxy on loopback in front of
+# UPSTREAM_PORT, adding RTT_MS per round trip; sets LATENCY_PORT_<NAME> and LATENCY_PID.
+# integration/latency_proxy.py is the workspace's shared/recipes/latency_proxy.py, kept here
+# because CI's clone has nothing beside it; the workspace's copy is used where it exists.
+LATENCY_PROXY=${LATENCY_PROXY:-$ROOT/../shared/recipes/latency_proxy.py}
+[ -f "$LATENCY_PROXY" ] || LATENCY_PROXY=$HERE/latency_proxy.py
+start_latency_proxy() {
+    local name=$1 upstream=$2 rtt=$3 port
+    port=$(free_port)
+    python3 "$LATENCY_PROXY" --listen "127.0.0.1:$port" --upstream "127.0.0.1:$upstream" \
+        --delay "$(awk -v r="$rtt" 'BEGIN { print r / 2000 }')" 2>> "$WORK/latency-proxy-$name.log" &
+    PIDS+=($!)
+    LATENCY_PID=$!
+    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
+    printf -v "LATENCY_PORT_$name" '%s' "$port"
+}

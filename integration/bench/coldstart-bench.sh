@@ -18,7 +18,6 @@ source "$HERE/lib-containers.sh"   # lib.sh set HERE to integration/
 trap cleanup EXIT
 RTTS=("$@")
 [ ${#RTTS[@]} -gt 0 ] || RTTS=(0 20 100)
-PROXY_SCRIPT=${LATENCY_PROXY:-$ROOT/../shared/recipes/latency_proxy.py}
 PY='import argparse, ast, csv, datetime, email.parser, inspect, logging, pathlib, platform, random, socket, ssl, subprocess, tempfile, typing, configparser, hashlib; print("ok")'
 FQRN=coldstart.bench.local
 
@@ -40,13 +39,9 @@ kill -HUP "$(cat "$WORK/nginx-A/nginx.pid")"; sleep 0.3
 PROXY_PID=""
 start_proxy() {  # start_proxy RTT_MS: the latency proxy in front of nginx; sets URL and RTT
     [ -n "$PROXY_PID" ] && { kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true; }
-    local port; port=$(free_port)
-    python3 "$PROXY_SCRIPT" --listen "127.0.0.1:$port" --upstream "127.0.0.1:$NGINX_PORT_A" \
-        --delay "$(awk -v r="$1" 'BEGIN { print r / 2000 }')" &
-    PROXY_PID=$!
-    PIDS+=("$PROXY_PID")
-    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
-    URL=http://127.0.0.1:$port
+    start_latency_proxy P "$NGINX_PORT_A" "$1"
+    PROXY_PID=$LATENCY_PID
+    URL=http://127.0.0.1:$LATENCY_PORT_P
     RTT=$1
 }
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }

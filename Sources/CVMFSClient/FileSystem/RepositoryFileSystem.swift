@@ -189,6 +189,10 @@ public final class RepositoryFileSystem: FileSystemCore {
         guard record.isDirectory else { throw .notADirectory }
         openDirectoryCalls.wrappingAdd(1, ordering: .relaxed)
         let catalog = try countingIOErrors { () throws(FileSystemError) in try tree.catalog(for: directoryPath, includeExact: true) }
+        // A listing is a use too: `ls` of a nested catalog's root looks nothing up below it.
+        if let profiles, tree.profiledDirectories.hasPending, let directory = tree.profiledDirectories.claim(record.pathHash) {
+            profiles.start(directory: directory, tree: tree)
+        }
         var listing = Listing()
         // `.` and `..` carry only their inode and type: the kernel links
         // neither from readdirplus, and plain readdir sends no more.
