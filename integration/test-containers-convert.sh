@@ -92,6 +92,45 @@ recipe "$REG/test/multilayer:1"
 grep -q "revision 3" "$WORK/convert4.log" || fail "moved tag: not revision 3"
 pass "a moved tag is republished"
 
+# start-up profiles from the recipe (docs/profiles.md): stored in the image's flat root
+with_profile() { recipe "$REG/test/multilayer:1"; { echo "profiles:"; echo "  '$REG/test/multilayer:1': $1"; } >> "$WORK/recipe.yaml"; }
+printf '# cvmfs-swift start-up profile 1\nnew/file\netc/version\n' > "$WORK/start.profile"
+with_profile start.profile
+"${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/convert-profile1.log" || { cat "$WORK/convert-profile1.log"; fail "conversion with a profile"; }
+grep -q "start-up profile added (2 items)" "$WORK/convert-profile1.log" || { cat "$WORK/convert-profile1.log"; fail "profile not reported"; }
+grep -q "revision 4" "$WORK/convert-profile1.log" || fail "profile: not revision 4"
+flat="$STAGING/$(readlink "$STAGING/$REG/test/multilayer:1" | sed 's|^\(\.\./\)*||')"
+cmp -s "$WORK/start.profile" "$flat/.cvmfsprofile" || fail "staged profile differs from the recipe's file"
+before=$(published_sum)
+"${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/convert-profile2.log" || fail "profile: second conversion"
+[ "$(published_sum)" = "$before" ] || { cat "$WORK/convert-profile2.log"; fail "an unchanged profile was republished"; }
+mount_repo "$FQRN" "$MNT" "$conf"
+cmp -s "$WORK/start.profile" "$MNT/$REG/test/multilayer:1/.cvmfsprofile" || fail "mounted .cvmfsprofile differs"
+unmount_repo "$MNT"; rm -rf "$WORK/cache"; mount_repo "$FQRN" "$MNT" "$conf"
+[ "$(cat "$MNT/$REG/test/multilayer:1/new/file")" = "tag two" ] || fail "profiled image content"
+talk() { "$BIN" talk -p "$(getfattr --absolute-names --only-values -n user.talk_socket "$MNT")" "$@"; }
+for _ in $(seq 50); do talk profile info | grep -q '^profiles.runs: [1-9]' && break; sleep 0.1; done
+talk profile info | grep -q '^profiles.runs: 1$' || fail "no profile run on a cold mount: $(talk profile info)"
+talk profile info | grep -q '^profiles.failed: 0$' || fail "profile items failed: $(talk profile info)"
+unmount_repo "$MNT"
+pass "a recipe's profile is stored in the flat root, mounts as .cvmfsprofile and runs on a cold mount; unchanged, it publishes nothing"
+printf '# cvmfs-swift start-up profile 1\netc/version\n' > "$WORK/start.profile"
+"${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/convert-profile3.log" || fail "changed profile conversion"
+grep -q "start-up profile replaced (1 items)" "$WORK/convert-profile3.log" && grep -q "revision 5" "$WORK/convert-profile3.log" \
+    || { cat "$WORK/convert-profile3.log"; fail "changed profile not republished"; }
+printf 'not a profile\n' > "$WORK/bad.profile"
+with_profile bad.profile
+before=$(published_sum)
+if "${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/bad.log" 2>&1; then fail "a bad profile was accepted"; fi
+grep -q "bad.profile for $REG/test/multilayer:1: not a usable start-up profile" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "bad profile message"; }
+[ "$(published_sum)" = "$before" ] || fail "a bad profile changed the repository"
+recipe "$REG/test/multilayer:1"
+"${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/convert-profile4.log" || fail "profile removal conversion"
+grep -q "start-up profile removed" "$WORK/convert-profile4.log" && grep -q "revision 6" "$WORK/convert-profile4.log" \
+    || { cat "$WORK/convert-profile4.log"; fail "removed profile not republished"; }
+[ ! -e "$flat/.cvmfsprofile" ] || fail "removed profile still staged"
+pass "a changed profile is republished, a bad one refused (repository unchanged), a dropped one removed"
+
 # bad input: clear errors, repository unchanged
 expect_failure() {
     local what=$1 pattern=$2

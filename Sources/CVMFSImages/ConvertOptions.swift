@@ -30,6 +30,8 @@ public struct ConvertReport: Sendable {
     public var converted: [String] = []
     /// Public paths whose manifest was already converted.
     public var upToDate: [String] = []
+    /// Start-up profiles added, replaced or removed, one line each ("IMAGE: start-up profile added (N items)").
+    public var profileChanges: [String] = []
     /// The new revision, or nil when nothing was published.
     public var published: PublishReport?
 }

@@ -45,10 +45,12 @@ public final class Converter {
         try FS.makeDirectories(blobs)
         var report = ConvertReport()
         var converted: [ResolvedImage] = []
+        var profiles = ProfilePlan()
         do {
-            for reference in try expandInputs() {
+            for (reference, input) in try expandInputs() {
                 let source = try source(for: reference)
                 let image = try source.resolve(reference, platform: platform)
+                try profiles.want(recipe.profiles[input], for: image)
                 if isUpToDate(image) {
                     report.upToDate.append(image.reference.publicPath)
                     progress.line("\(image.reference.publicPath): up to date (\(image.manifestDigest.short))")
@@ -62,8 +64,9 @@ public final class Converter {
             try? FS.remove(newTree)
             throw error
         }
+        let profileChanges = profiles.changes(staging: staging)
         let repositoryExists = FS.exists(options.output + "/.cvmfspublished")
-        if converted.isEmpty && repositoryExists && !FS.exists(dirtyMarker) && !options.forcePublish {
+        if converted.isEmpty && profileChanges.isEmpty && repositoryExists && !FS.exists(dirtyMarker) && !options.forcePublish {
             try FS.remove(newTree)
             progress.line("nothing new to publish")
             return report
@@ -71,6 +74,10 @@ public final class Converter {
         try FS.touch(dirtyMarker)
         try commit(converted)
         try FS.remove(newTree)
+        for change in profileChanges {
+            try change.apply(staging: staging)
+            report.profileChanges.append(change.description)
+        }
         var publishOptions = options.publish
         publishOptions.fqrn = recipe.repository
         do {
@@ -89,8 +96,9 @@ public final class Converter {
 
     // MARK: Inputs
 
-    private func expandInputs() throws(ImageError) -> [ImageReference] {
-        var result: [ImageReference] = []
+    /// Every image to convert, with the recipe input it came from (a wildcard gives several).
+    private func expandInputs() throws(ImageError) -> [(ImageReference, String)] {
+        var result: [(ImageReference, String)] = []
         var seen = Set<String>()
         for input in recipe.inputs {
             let reference: ImageReference
@@ -109,7 +117,7 @@ public final class Converter {
                     return r
                 }
             }
-            for r in expanded where seen.insert(r.description).inserted { result.append(r) }
+            for r in expanded where seen.insert(r.description).inserted { result.append((r, input)) }
         }
         return result
     }

@@ -1,6 +1,6 @@
 /// Why a conversion failed. Every case names the image, blob or path involved, so that the
 /// message alone tells the operator what to fix.
-public enum ImageError: Error, Sendable, CustomStringConvertible {
+public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The recipe file cannot be read or is malformed.
     case recipe(String)
     /// An image reference that cannot be parsed.

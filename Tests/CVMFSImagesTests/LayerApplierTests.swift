@@ -118,4 +118,45 @@ struct ReferenceTests {
         #expect(throws: ImageError.self) { _ = try Recipe(text: "version: 2\ncvmfs_repo: a.b\ninput:\n - x") }
         #expect(throws: ImageError.self) { _ = try Recipe(text: "version: 1\ncvmfs_repo: a.b\n") }
     }
+
+    @Test("recipe profiles: image references with colons, quoting, and errors that name the line")
+    func recipeProfiles() throws {
+        let recipe = try Recipe(text: """
+            version: 1
+            cvmfs_repo: unpacked.example.org
+            input:
+              - 'https://localhost:5000/library/python:3.11'
+              - ubuntu:22.04
+            profiles:
+              'https://localhost:5000/library/python:3.11': profiles/python.profile
+              ubuntu:22.04: "/srv/ubuntu start.profile"   # absolute, with a space
+            """)
+        #expect(recipe.profiles == [
+            "https://localhost:5000/library/python:3.11": "profiles/python.profile",
+            "ubuntu:22.04": "/srv/ubuntu start.profile",
+        ])
+        #expect(recipe.inputs.count == 2)
+        let head = "version: 1\ncvmfs_repo: a.b\ninput:\n  - x:1\nprofiles:\n"
+        #expect(try Recipe(text: head).profiles.isEmpty)
+        #expect(throws: ImageError.recipe("'profiles' names 'y:1', which is not an entry of 'input'")) {
+            _ = try Recipe(text: head + "  y:1: p\n")
+        }
+        #expect(throws: ImageError.recipe("line 7: a second profile for 'x:1'")) {
+            _ = try Recipe(text: head + "  x:1: p\n  x:1: q\n")
+        }
+        #expect(throws: ImageError.recipe("line 6: expected 'image: profile file' in 'profiles'")) {
+            _ = try Recipe(text: head + "  x:1\n")
+        }
+        #expect(throws: ImageError.self) { _ = try Recipe(text: "version: 1\ncvmfs_repo: a.b\ninput:\n  - x\nprofiles: x\n") }
+    }
+
+    @Test("a recipe file's relative profile paths are relative to its folder")
+    func recipeProfilePathsFromFile() throws {
+        let folder = temporaryDirectory()
+        defer { try? FS.remove(folder) }
+        let path = folder + "/recipe.yaml"
+        try FS.write(path, Array("version: 1\ncvmfs_repo: a.b\ninput:\n  - x:1\n  - y:2\nprofiles:\n  x:1: x.profile\n  y:2: /abs/y.profile\n".utf8))
+        let recipe = try Recipe.load(path: path)
+        #expect(recipe.profiles == ["x:1": folder + "/x.profile", "y:2": "/abs/y.profile"])
+    }
 }

@@ -61,6 +61,7 @@ extension CVMFSSwift {
                 let report = try Converter(recipe: recipe, options: options).run()
                 print("converted \(report.converted.count) image(s), \(report.upToDate.count) up to date")
                 for path in report.converted { print("  new: \(path)") }
+                for change in report.profileChanges { print("  \(change)") }
                 if let published = report.published {
                     print("published \(recipe.repository) revision \(published.revision): root catalog \(published.rootCatalog)")
                     print("  objects: \(published.objectsWritten) written, \(published.objectsReused) already present; catalogs: \(published.catalogsWritten) written, \(published.catalogsReused) unchanged")
