@@ -85,6 +85,9 @@ cmp -s "$WORK/start.out" "$WORK/start.expected" || fail "wrong bytes read with a
 overlap=$(per_rtt)
 [ "$overlap" -ge 8 ] || fail "with a profile at most $overlap requests arrived within one round trip"
 [ "$(info hits)" -ge 100 ] || fail "profile hits: $(info hits)"
+shown=$("$BIN" stat -v "$MNT" | sed -n 's/^Start-up Profiles: //p')
+[[ "$shown" == "1 run(s), $(info fetched_objects) objects ($(( $(info fetched_bytes) / 1024 ))k) fetched ahead, $(info hits) read "* ]] \
+    || fail "stat -v shows '$shown' beside $(talk profile info)"
 fetched=$(awk '{ b += $4 } END { print b }' "$NGINX_LOG_A")
 unmount_repo "$MNT"
 pass "cold start with the profile: right bytes, up to $overlap requests per round trip, $(( fetched / 1024 )) KiB fetched"
@@ -94,6 +97,7 @@ cold_mount CVMFS_SWIFT_PROFILES=no
 start_app "$MNT"
 cmp -s "$WORK/start.out" "$WORK/start.expected" || fail "wrong bytes read with profiles off"
 talk profile info | grep -q "profiles: off" || fail "talk profile info with profiles off: $(talk profile info)"
+"$BIN" stat -v "$MNT" | grep -qx "Start-up Profiles: off (CVMFS_SWIFT_PROFILES=no)" || fail "stat -v with profiles off"
 off=$(per_rtt)
 [ "$off" -le 3 ] || fail "with profiles off $off requests arrived within one round trip (expected serial reads)"
 unmount_repo "$MNT"

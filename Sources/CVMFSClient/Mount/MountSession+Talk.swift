@@ -163,6 +163,14 @@ extension MountSession {
             """
     }
 
+    /// The `user.profiles` attribute: `off`, or `key=value` pairs for `stat -v`.
+    var profileSummary: String {
+        guard let profiles else { return "off" }
+        let p = profiles.statistics
+        return "runs=\(p.runs) objects=\(p.objects) bytes=\(p.bytes) hits=\(p.hits) hit_bytes=\(p.hitBytes) "
+            + "unread_objects=\(p.wastedObjects) unread_bytes=\(p.wastedBytes) failed=\(p.failed) stopped_by_quota=\(p.stoppedByQuota)"
+    }
+
     /// Writes `bytes` to `path` (created or truncated, mode 0644); the error text, or nil.
     static func writeFile(_ path: String, _ bytes: [UInt8]) -> String? {
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

@@ -179,7 +179,7 @@ public final class MountSession: MountStatus {
     public let magicAttributeNames = [
         "fqrn", "revision", "root_hash", "expires", "host", "host_list", "proxy", "timeout", "timeout_direct",
         "ndownload", "rx", "speed", "nioerr", "usedfd", "pid", "uptime", "version", "maxfd", "hitrate",
-        "talk_socket",
+        "talk_socket", "profiles",
     ]
 
     public func magicAttribute(_ name: String) -> [UInt8]? {
@@ -216,6 +216,7 @@ public final class MountSession: MountStatus {
         case "uptime": text = String(Int((monotonicNow() - mountedAt) / 60))
         case "version": text = Self.version
         case "talk_socket": text = Self.talkSocketPath(configuration)
+        case "profiles": text = profileSummary
         default: return nil
         }
         return Array(text.utf8)

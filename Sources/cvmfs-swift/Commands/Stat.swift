@@ -45,12 +45,28 @@ extension CVMFSSwift {
                 print("Connection: \(host) through proxy \(proxy) (\(online == "1" ? "online" : "offline"))")
                 print("Usage: \(a("nopen")) open() calls, hitrate \(a("hitrate"))%, \(a("ndiropen")) opendir() calls")
                 print("Transfer Statistics: \(a("ndownload")) downloads, \(a("rx"))k read, avg. speed: \(a("speed"))k/s")
+                print("Start-up Profiles: \(Self.profileLine(a("profiles")))")
             } else {
                 print("VERSION PID UPTIME(M) MEM(K) REVISION EXPIRES(M) NOCATALOGS CACHEUSE(K) CACHEMAX(K) NOFDUSE NOFDMAX NOIOERR NOOPEN HITRATE(%) RX(K) SPEED(K/S) HOST PROXY ONLINE")
                 print([a("version"), pid, a("uptime"), memory, a("revision"), a("expires"), a("nclg"),
                        String(statistics.used), String(statistics.max), a("usedfd"), a("maxfd"), a("nioerr"),
                        a("nopen"), a("hitrate"), a("rx"), a("speed"), host, proxy, online].joined(separator: " "))
             }
+        }
+
+        /// `user.profiles` (`off` or `key=value` pairs) as a sentence; KiB like the other lines.
+        static func profileLine(_ attribute: String) -> String {
+            guard attribute != "off" else { return "off (CVMFS_SWIFT_PROFILES=no)" }
+            var figures: [Substring: Int64] = [:]
+            for pair in attribute.split(separator: " ") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2, let value = Int64(parts[1]) { figures[parts[0]] = value }
+            }
+            guard let runs = figures["runs"] else { return attribute }
+            func f(_ key: Substring) -> Int64 { figures[key] ?? 0 }
+            return "\(runs) run(s), \(f("objects")) objects (\(f("bytes") / 1024)k) fetched ahead, "
+                + "\(f("hits")) read (\(f("hit_bytes") / 1024)k), \(f("unread_objects")) unread (\(f("unread_bytes") / 1024)k), "
+                + "\(f("failed")) failed, \(f("stopped_by_quota")) stopped at the cache quota"
         }
 
         /// Cache use and quota in KiB, from statfs of the mount (client-behaviour.md §9).
