@@ -6,6 +6,8 @@
 #     there with podman (--rootfs IMAGE:O), bwrap and, with --apptainer or once the Debian sid
 #     tree is cached, apptainer. Figures: bytes fetched against the image's size, time to the
 #     first output from an empty cache, against `podman pull` + run and skopeo + umoci + run.
+#     Then a start-up profile is recorded, added to the recipe, and the cold start is timed
+#     at a simulated round-trip time (DEMO_RTT_MS, default 20) without and with it.
 #  2. a plain repository: publish a software tree as demo.cvmfs.local, mount, read, show the
 #     transfer figures.
 # Everything started is stopped and unmounted at the end. Slow, reusable trees (the Debian
@@ -132,6 +134,45 @@ echo "   warm cache: podman run --rootfs $WARM_MS ms"
 "$CVMFS_SWIFT_BIN" talk -i $FQRN --config "$WORK/demo-images.conf" cache size | sed 's/^/   /'
 podman rmi -f "$IMAGE" >/dev/null
 unmount_repo "$MNT"
+rmdir "$MNT" 2>/dev/null || true
+
+RTT=${DEMO_RTT_MS:-20}
+echo "== cold start at $RTT ms round-trip time (a latency proxy in front of nginx), without and with a start-up profile"
+write_config "$WORK/demo-record.conf" $FQRN "http://127.0.0.1:$NGINX_PORT_A/cvmfs/@fqrn@" "$WORK/keys/$FQRN.pub" "$WORK/cache-record"
+mount_repo $FQRN "$MNT" "$WORK/demo-record.conf"
+"$CVMFS_SWIFT_BIN" profile record "$IMG" --output "$WORK/python.profile" --seconds 60 2>/dev/null &
+REC=$!
+sleep 0.5
+bwrap --ro-bind "$IMG" / --proc /proc --dev /dev --tmpfs /tmp --unshare-pid python3 -c "$PY" >/dev/null
+kill -INT $REC; wait $REC
+unmount_repo "$MNT"
+echo "   \$ cvmfs-swift profile record '$IMG' --output python.profile   (while python3 ran: $(grep -vc '^#' "$WORK/python.profile") items)"
+{ cat "$WORK/recipe.yaml"; echo "profiles:"; echo "  $IMAGE: python.profile"; } > "$WORK/recipe-profile.yaml"
+mv "$WORK/recipe-profile.yaml" "$WORK/recipe.yaml"
+echo "   recipe.yaml gains:"; sed -n '/^profiles:/,$p' "$WORK/recipe.yaml" | sed 's/^/   | /'
+"$CVMFS_SWIFT_BIN" convert "$WORK/recipe.yaml" --insecure --output "$WORK/www/cvmfs/$FQRN" --keys "$WORK/keys" \
+    --staging "$WORK/staging" --quiet | grep -E "profile|published" | sed 's/^/   /'
+start_latency_proxy P "$NGINX_PORT_A" "$RTT"
+# latency_start CONFIG-EXTRA...: mount with an empty cache through the proxy, run python3 once
+latency_start() {
+    rm -rf "$WORK/cache-latency"
+    write_config "$WORK/demo-latency.conf" $FQRN "http://127.0.0.1:$LATENCY_PORT_P/cvmfs/@fqrn@" "$WORK/keys/$FQRN.pub" "$WORK/cache-latency" "$@"
+    : > "$NGINX_LOG_A"
+    sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+    local t; t=$(date +%s%N)
+    mount_repo $FQRN "$MNT" "$WORK/demo-latency.conf"
+    bwrap --ro-bind "$IMG" / --proc /proc --dev /dev --tmpfs /tmp --unshare-pid python3 -c "$PY" >/dev/null
+    LATENCY_MS=$(ms_since "$t")
+    PROFILE_LINE=$("$CVMFS_SWIFT_BIN" stat -v "$MNT" | sed -n 's/^Start-up Profiles: //p')
+    unmount_repo "$MNT"
+    LATENCY_FETCHED=$(mib "$(awk '{ b += $4 } END { print b + 0 }' "$NGINX_LOG_A")") LATENCY_REQUESTS=$(wc -l < "$NGINX_LOG_A")
+}
+latency_start CVMFS_SWIFT_PROFILES=no
+echo "   mount + bwrap python3, empty cache, profiles off (CVMFS_SWIFT_PROFILES=no): $LATENCY_MS ms, $LATENCY_REQUESTS requests, $LATENCY_FETCHED"
+latency_start
+echo "   mount + bwrap python3, empty cache, with the profile:                      $LATENCY_MS ms, $LATENCY_REQUESTS requests, $LATENCY_FETCHED"
+echo "   cvmfs-swift stat -v: Start-up Profiles: $PROFILE_LINE"
+kill "$LATENCY_PID"; wait "$LATENCY_PID" 2>/dev/null || true
 rmdir "$MNT" 2>/dev/null || true
 
 if [ "$PLAIN" = no ]; then echo "done"; exit 0; fi
