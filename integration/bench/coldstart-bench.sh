@@ -64,7 +64,7 @@ cold_start() {
     # most that arrived within one round trip is how many the client had in flight.
     awk -v ms="$ms" -v rtt="$RTT" '{ n++; b += $4; a[n] = $5 - $6 }
         END { m = 0; if (rtt > 0) for (i = 1; i <= n; i++) { c = 0; for (j = 1; j <= n; j++) if (a[j] >= a[i] && a[j] < a[i] + rtt / 1000) c++; if (c > m) m = c }
-              printf "%.2f %d %.1f %s\n", ms / 1000, n, b / 1048576, rtt > 0 ? m : "-" }' "$NGINX_LOG_A"
+              printf "%.2f %d %.1f %s\n", ms / 1000, n, b / 1048576, (rtt > 0 ? m : "-") }' "$NGINX_LOG_A"
 }
 
 echo "== recording the start-up profile (0 ms)"
