@@ -94,7 +94,14 @@ pass "a moved tag is republished"
 
 # start-up profiles from the recipe (docs/profiles.md): stored in the image's flat root
 with_profile() { recipe "$REG/test/multilayer:1"; { echo "profiles:"; echo "  '$REG/test/multilayer:1': $1"; } >> "$WORK/recipe.yaml"; }
-printf '# cvmfs-swift start-up profile 1\nnew/file\netc/version\n' > "$WORK/start.profile"
+mount_repo "$FQRN" "$MNT" "$conf"
+"$BIN" profile record "$MNT/$REG/test/multilayer:1" --output "$WORK/start.profile" --seconds 60 2> "$WORK/record.err" &
+rec=$!
+sleep 0.5
+cat "$MNT/$REG/test/multilayer:1/new/file" "$MNT/$REG/test/multilayer:1/etc/version" > /dev/null
+kill -INT $rec; wait $rec || fail "profile record: $(cat "$WORK/record.err")"
+unmount_repo "$MNT"
+[ "$(grep -v '^#' "$WORK/start.profile" | tr '\n' ' ')" = "new/file etc/version " ] || fail "recorded profile: $(cat "$WORK/start.profile")"
 with_profile start.profile
 "${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/convert-profile1.log" || { cat "$WORK/convert-profile1.log"; fail "conversion with a profile"; }
 grep -q "start-up profile added (2 items)" "$WORK/convert-profile1.log" || { cat "$WORK/convert-profile1.log"; fail "profile not reported"; }
@@ -113,7 +120,7 @@ for _ in $(seq 50); do talk profile info | grep -q '^profiles.runs: [1-9]' && br
 talk profile info | grep -q '^profiles.runs: 1$' || fail "no profile run on a cold mount: $(talk profile info)"
 talk profile info | grep -q '^profiles.failed: 0$' || fail "profile items failed: $(talk profile info)"
 unmount_repo "$MNT"
-pass "a recipe's profile is stored in the flat root, mounts as .cvmfsprofile and runs on a cold mount; unchanged, it publishes nothing"
+pass "a profile recorded on the mounted image, given in the recipe, is stored in the flat root, mounts as .cvmfsprofile and runs on a cold mount; unchanged, it publishes nothing"
 printf '# cvmfs-swift start-up profile 1\netc/version\n' > "$WORK/start.profile"
 "${CONVERT[@]}" "$WORK/recipe.yaml" > "$WORK/convert-profile3.log" || fail "changed profile conversion"
 grep -q "start-up profile replaced (1 items)" "$WORK/convert-profile3.log" && grep -q "revision 5" "$WORK/convert-profile3.log" \
