@@ -147,28 +147,23 @@ extension MountSession {
     /// `profile info`: what start-up profiles fetched ahead and how much of it was read.
     func profileInfo() -> String {
         guard let profiles else { return "profiles: off (CVMFS_SWIFT_PROFILES=no)" }
-        let p = profiles.statistics
         let inFlight = downloader.transfersInFlight
-        return """
-            profiles.runs: \(p.runs)
-            profiles.fetched_objects: \(p.objects)
-            profiles.fetched_bytes: \(p.bytes)
-            profiles.hits: \(p.hits)
-            profiles.hit_bytes: \(p.hitBytes)
-            profiles.unread_objects: \(p.wastedObjects)
-            profiles.unread_bytes: \(p.wastedBytes)
-            profiles.failed: \(p.failed)
-            profiles.stopped_by_quota: \(p.stoppedByQuota)
+        return profileFigures(profiles.statistics).map { "profiles.\($0.name): \($0.value)\n" }.joined() + """
             download.in_flight: \(inFlight.demand) demand, \(inFlight.background) background (at most \(downloader.settings.maxTransfers))
             """
     }
 
-    /// The `user.profiles` attribute: `off`, or `key=value` pairs for `stat -v`.
+    /// The `user.profiles` attribute: `off`, or the `profile info` figures as `name=value` pairs for `stat -v`.
     var profileSummary: String {
         guard let profiles else { return "off" }
-        let p = profiles.statistics
-        return "runs=\(p.runs) objects=\(p.objects) bytes=\(p.bytes) hits=\(p.hits) hit_bytes=\(p.hitBytes) "
-            + "unread_objects=\(p.wastedObjects) unread_bytes=\(p.wastedBytes) failed=\(p.failed) stopped_by_quota=\(p.stoppedByQuota)"
+        return profileFigures(profiles.statistics).map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+    }
+
+    /// The figures both `profile info` and `user.profiles` show, by name.
+    private func profileFigures(_ p: ProfileStatistics) -> [(name: String, value: Int64)] {
+        [("runs", Int64(p.runs)), ("fetched_objects", Int64(p.objects)), ("fetched_bytes", p.bytes),
+         ("hits", Int64(p.hits)), ("hit_bytes", p.hitBytes), ("unread_objects", Int64(p.wastedObjects)),
+         ("unread_bytes", p.wastedBytes), ("failed", Int64(p.failed)), ("stopped_by_quota", Int64(p.stoppedByQuota))]
     }
 
     /// Writes `bytes` to `path` (created or truncated, mode 0644); the error text, or nil.

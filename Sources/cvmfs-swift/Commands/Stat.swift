@@ -64,7 +64,7 @@ extension CVMFSSwift {
             }
             guard let runs = figures["runs"] else { return attribute }
             func f(_ key: Substring) -> Int64 { figures[key] ?? 0 }
-            return "\(runs) run(s), \(f("objects")) objects (\(f("bytes") / 1024)k) fetched ahead, "
+            return "\(runs) run(s), \(f("fetched_objects")) objects (\(f("fetched_bytes") / 1024)k) fetched ahead, "
                 + "\(f("hits")) read (\(f("hit_bytes") / 1024)k), \(f("unread_objects")) unread (\(f("unread_bytes") / 1024)k), "
                 + "\(f("failed")) failed, \(f("stopped_by_quota")) stopped at the cache quota"
         }
