@@ -45,9 +45,9 @@ let package = Package(
         .target(name: "CVMFSTestSupport", path: "Tests/Support"),
         .testTarget(name: "CVMFSFormatTests", dependencies: ["CVMFSFormat", "CVMFSPublish", "CVMFSTestSupport"]),
         .testTarget(name: "CVMFSPublishTests", dependencies: ["CVMFSPublish", "CVMFSFormat", "CVMFSTestSupport"]),
-        .testTarget(name: "CVMFSClientTests", dependencies: ["CVMFSClient", "CVMFSFormat", "CVMFSPublish"]),
+        .testTarget(name: "CVMFSClientTests", dependencies: ["CVMFSClient", "CVMFSFormat", "CVMFSPublish", "CVMFSTestSupport"]),
         .testTarget(name: "CVMFSImagesTests", dependencies: ["CVMFSImages", "CVMFSPublish", "CVMFSFormat"]),
-        .testTarget(name: "CVMFSFuseTests", dependencies: ["CVMFSFuse", "CVMFSClient", "CLinux"]),
+        .testTarget(name: "CVMFSFuseTests", dependencies: ["CVMFSFuse", "CVMFSClient", "CVMFSPublish", "CVMFSTestSupport", "CLinux"]),
     ],
     swiftLanguageModes: [.v6]
 )

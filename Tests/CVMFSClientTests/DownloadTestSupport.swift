@@ -3,59 +3,6 @@ import CVMFSFormat
 import Foundation
 import Testing
 
-/// A running `integration/fault_server.py`, killed by pid in `stop()` (call it from a `defer`).
-final class FaultServer {
-    let process: Process
-    let port: Int
-    /// The server's request log (`--log`); read from the file because Foundation on Linux
-    /// cannot fetch http URLs without FoundationNetworking.
-    let logFile: URL
-    var url: String { "http://127.0.0.1:\(port)" }
-
-    init(root: URL, arguments: [String] = []) throws {
-        let script = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("integration/fault_server.py")
-        logFile = root.appendingPathComponent("../\(UUID().uuidString).log").standardizedFileURL
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--root", root.path, "--port", "0", "--log", logFile.path] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        let handle = out.fileHandleForReading
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
-            kill(process.processIdentifier, SIGKILL)
-            throw FaultServerError.noPort(text)
-        }
-        self.port = port
-    }
-
-    func stop() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: logFile)
-    }
-
-    /// The request log lines.
-    func log() throws -> [String] {
-        let data = (try? Data(contentsOf: logFile)) ?? Data()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-    }
-}
-
-enum FaultServerError: Error {
-    case noPort(String)
-}
-
 /// A directory holding one zlib-compressed object at `objectPath`, plus its hash.
 struct ObjectFixture {
     let root: URL

@@ -1,3 +1,4 @@
+import CVMFSTestSupport
 import CVMFSClient
 import CVMFSFormat
 import Foundation
