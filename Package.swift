@@ -26,12 +26,15 @@ let package = Package(
         ),
         // Writes repositories from a directory tree.
         .target(name: "CVMFSPublish", dependencies: ["CVMFSFormat", "CLinux"]),
+        // One libcurl easy-handle wrapper and the process-wide curl_global_init, for both
+        // network users: the client's downloader and the image converter's registry client.
+        .target(name: "CVMFSCurl", dependencies: ["CCurl"]),
         // Client core: configuration, downloads, cache, catalog manager, file system operations.
-        .target(name: "CVMFSClient", dependencies: ["CVMFSFormat", "CCurl", "CSQLite"]),
+        .target(name: "CVMFSClient", dependencies: ["CVMFSFormat", "CVMFSCurl", "CCurl", "CSQLite"]),
         // Translates libfuse low-level requests into client-core calls.
         .target(name: "CVMFSFuse", dependencies: ["CVMFSClient", "CFuse3"]),
         // Converts container images (registries, OCI layouts, docker archives) into the DUCC layout.
-        .target(name: "CVMFSImages", dependencies: ["CVMFSPublish", "CVMFSFormat", "CCurl", "CZlib", "CCrypto", "CLinux"]),
+        .target(name: "CVMFSImages", dependencies: ["CVMFSPublish", "CVMFSFormat", "CVMFSCurl", "CCurl", "CZlib", "CCrypto", "CLinux"]),
         .executableTarget(
             name: "cvmfs-swift",
             dependencies: [

@@ -1,4 +1,5 @@
 import CCurl
+import CVMFSCurl
 
 /// Blocking HTTP GETs over one libcurl easy handle (connections are kept alive between calls).
 /// Used from one thread at a time.
@@ -10,42 +11,31 @@ final class HTTPClient {
         var body: [UInt8]
     }
 
-    private let easy: UnsafeMutableRawPointer
-    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let easy: CurlEasy
     let connectTimeout: Int
 
-    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_ALL))
-
     init(connectTimeout: Int = 10) throws(ImageError) {
-        guard Self.globalInit == CURLE_OK, let easy = curl_easy_init() else {
-            throw .network(url: "-", reason: "libcurl cannot be initialised")
-        }
-        self.easy = easy
         self.connectTimeout = connectTimeout
-        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
-        _ = cvmfs_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        _ = cvmfs_curl_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer)
-        _ = cvmfs_curl_setopt_ptr(easy, CURLOPT_USERAGENT, "cvmfs-swift-convert/1.0")
-        _ = cvmfs_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
-        _ = cvmfs_curl_setopt_long(easy, CURLOPT_MAXREDIRS, 8)
-        // Stall detection instead of a total time-out: layers can be large.
-        _ = cvmfs_curl_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
-        _ = cvmfs_curl_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, 60)
-        _ = cvmfs_curl_setopt_write(easy, CURLOPT_WRITEFUNCTION) { data, size, count, user in
-            let transfer = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
-            return transfer.receive(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
+        do throws(CurlCode) {
+            easy = try CurlEasy()
+            try easy.set(CURLOPT_USERAGENT, "cvmfs-swift-convert/1.0")
+            try easy.set(CURLOPT_FOLLOWLOCATION, 1)
+            try easy.set(CURLOPT_MAXREDIRS, 8)
+            // Stall detection instead of a total time-out: layers can be large.
+            try easy.set(CURLOPT_LOW_SPEED_LIMIT, 1)
+            try easy.set(CURLOPT_LOW_SPEED_TIME, 60)
+            try easy.set(CURLOPT_WRITEFUNCTION) { data, size, count, user in
+                let transfer = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+                return transfer.receive(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
+            }
+            try easy.set(CURLOPT_HEADERFUNCTION) { data, size, count, user in
+                let transfer = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+                transfer.header(UnsafeRawBufferPointer(start: data, count: size * count))
+                return size * count
+            }
+        } catch {
+            throw .network(url: "-", reason: "libcurl cannot be initialised: \(error.message)")
         }
-        _ = cvmfs_curl_setopt_write(easy, CURLOPT_HEADERFUNCTION) { data, size, count, user in
-            let transfer = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
-            transfer.header(UnsafeRawBufferPointer(start: data, count: size * count))
-            return size * count
-        }
-    }
-
-    deinit {
-        curl_easy_cleanup(easy)
-        errorBuffer.deallocate()
     }
 
     /// GETs `url`. Without a `sink` the body is collected; with one, bodies of 2xx answers go
@@ -55,22 +45,21 @@ final class HTTPClient {
         var list: UnsafeMutablePointer<curl_slist>?
         for line in headers { list = curl_slist_append(list, line) }
         defer { curl_slist_free_all(list) }
-        errorBuffer[0] = 0
-        let opaque = Unmanaged.passUnretained(transfer).toOpaque()
-        _ = cvmfs_curl_setopt_ptr(easy, CURLOPT_URL, url)
-        _ = cvmfs_curl_setopt_ptr(easy, CURLOPT_HTTPHEADER, list.map { UnsafeRawPointer($0) })
-        _ = cvmfs_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT, connectTimeout)
-        _ = cvmfs_curl_setopt_ptr(easy, CURLOPT_WRITEDATA, opaque)
-        _ = cvmfs_curl_setopt_ptr(easy, CURLOPT_HEADERDATA, opaque)
-        let code = withExtendedLifetime(transfer) { curl_easy_perform(easy) }
-        if let failure = transfer.failure { throw failure }
-        guard code == CURLE_OK else {
-            let message = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
-            throw .network(url: url, reason: message)
+        let opaque = UnsafeRawPointer(Unmanaged.passUnretained(transfer).toOpaque())
+        var code: CurlCode
+        do throws(CurlCode) {
+            try easy.set(CURLOPT_URL, url)
+            try easy.set(CURLOPT_HTTPHEADER, list.map { UnsafeRawPointer($0) })
+            try easy.set(CURLOPT_CONNECTTIMEOUT, connectTimeout)
+            try easy.set(CURLOPT_WRITEDATA, opaque)
+            try easy.set(CURLOPT_HEADERDATA, opaque)
+            code = withExtendedLifetime(transfer) { easy.perform() }
+        } catch {
+            code = error
         }
-        var status = 0
-        _ = cvmfs_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        return Response(status: status, headers: transfer.headers, body: transfer.body)
+        if let failure = transfer.failure { throw failure }
+        guard code == .ok else { throw .network(url: url, reason: easy.message(for: code)) }
+        return Response(status: easy.responseCode, headers: transfer.headers, body: transfer.body)
     }
 
     /// State of one request, reached from libcurl's callbacks.

@@ -1,4 +1,5 @@
 import CSQLite
+import CVMFSFormat
 
 /// The `cachedb` LRU database of a managed cache, with upstream's schema
 /// (client-behaviour.md §10.1, `PosixQuotaManager::InitDatabase`).
@@ -19,10 +20,10 @@ final class CacheDatabase {
     }
 
     let path: String
-    let handle: OpaquePointer
-    private var insertStatement: CacheStatement!
-    private var deleteStatement: CacheStatement!
-    private var touchStatement: CacheStatement!
+    private let connection: SQLiteDatabase
+    private let insertStatement: SQLiteStatement
+    private let deleteStatement: SQLiteStatement
+    private let touchStatement: SQLiteStatement
 
     /// Opens (creating if needed) the database. Throws if the file is not a
     /// usable `cachedb`; the caller then deletes it and tries again.
@@ -35,85 +36,77 @@ final class CacheDatabase {
     /// that is not one of ours.
     init(path: String, shared: Bool = false) throws(CacheError) {
         self.path = path
-        var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
-        guard rc == SQLITE_OK, let db else {
-            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
-            sqlite3_close(db)
-            throw .database(path: path, sql: "open", code: rc, message: message)
+        do throws(SQLiteError) {
+            connection = try SQLiteDatabase(path: path, mode: .readWriteCreate)
+            // auto_vacuum must be set before the first table is created.
+            if shared {
+                // WAL survives a killed writer (the next opener rolls the log back);
+                // synchronous=NORMAL is the documented safe setting with WAL.
+                connection.setBusyTimeout(milliseconds: 10_000)
+                try connection.execute("PRAGMA auto_vacuum=1; PRAGMA journal_mode=WAL; PRAGMA synchronous=1;")
+            } else {
+                try connection.execute("PRAGMA synchronous=0; PRAGMA locking_mode=EXCLUSIVE; PRAGMA auto_vacuum=1;")
+            }
+            try connection.execute("""
+                CREATE TABLE IF NOT EXISTS cache_catalog (sha1 TEXT PRIMARY KEY, size INTEGER, acseq INTEGER, \
+                path TEXT, type INTEGER, pinned INTEGER);
+                CREATE UNIQUE INDEX IF NOT EXISTS idx_cache_catalog_acseq ON cache_catalog (acseq);
+                CREATE TABLE IF NOT EXISTS properties (key TEXT PRIMARY KEY, value TEXT);
+                INSERT OR IGNORE INTO properties (key, value) VALUES ('schema', '1.0');
+                """)
+            let schema = try connection.prepare("SELECT value FROM properties WHERE key='schema'")
+            guard try schema.step(), schema.string(at: 0) == "1.0" else {
+                throw SQLiteError(extendedCode: SQLITE_MISMATCH, message: "unsupported cachedb schema",
+                                  sql: schema.sql, databasePath: path)
+            }
+            insertStatement = try connection.prepare(
+                "INSERT OR REPLACE INTO cache_catalog (sha1, size, acseq, path, type, pinned) VALUES (?, ?, ?, ?, ?, ?)")
+            deleteStatement = try connection.prepare("DELETE FROM cache_catalog WHERE sha1 = ?")
+            touchStatement = try connection.prepare("UPDATE cache_catalog SET acseq = ?, pinned = ? WHERE sha1 = ?")
+        } catch {
+            throw .database(error)
         }
-        handle = db
-        // auto_vacuum must be set before the first table is created.
-        if shared {
-            // WAL survives a killed writer (the next opener rolls the log back);
-            // synchronous=NORMAL is the documented safe setting with WAL.
-            sqlite3_busy_timeout(db, 10_000)
-            try execute("PRAGMA auto_vacuum=1; PRAGMA journal_mode=WAL; PRAGMA synchronous=1;")
-        } else {
-            try execute("PRAGMA synchronous=0; PRAGMA locking_mode=EXCLUSIVE; PRAGMA auto_vacuum=1;")
-        }
-        try execute("""
-            CREATE TABLE IF NOT EXISTS cache_catalog (sha1 TEXT PRIMARY KEY, size INTEGER, acseq INTEGER, \
-            path TEXT, type INTEGER, pinned INTEGER);
-            CREATE UNIQUE INDEX IF NOT EXISTS idx_cache_catalog_acseq ON cache_catalog (acseq);
-            CREATE TABLE IF NOT EXISTS properties (key TEXT PRIMARY KEY, value TEXT);
-            INSERT OR IGNORE INTO properties (key, value) VALUES ('schema', '1.0');
-            """)
-        let schema = try CacheStatement("SELECT value FROM properties WHERE key='schema'", in: self)
-        schema.bind([])
-        guard try schema.step(), schema.text(0) == "1.0" else {
-            throw .database(path: path, sql: schema.sql, code: SQLITE_MISMATCH, message: "unsupported cachedb schema")
-        }
-        insertStatement = try CacheStatement(
-            "INSERT OR REPLACE INTO cache_catalog (sha1, size, acseq, path, type, pinned) VALUES (?, ?, ?, ?, ?, ?)", in: self)
-        deleteStatement = try CacheStatement("DELETE FROM cache_catalog WHERE sha1 = ?", in: self)
-        touchStatement = try CacheStatement("UPDATE cache_catalog SET acseq = ?, pinned = ? WHERE sha1 = ?", in: self)
     }
 
-    deinit {
-        insertStatement = nil
-        deleteStatement = nil
-        touchStatement = nil
-        sqlite3_close(handle)
-    }
-
-    func error(_ rc: Int32, sql: String) -> CacheError {
-        .database(path: path, sql: sql, code: rc, message: String(cString: sqlite3_errmsg(handle)))
+    /// Compiles a statement on this connection (for `SharedCacheLedger`'s queries).
+    func prepare(_ sql: String) throws(CacheError) -> SQLiteStatement {
+        try Self.mapping { () throws(SQLiteError) in try connection.prepare(sql) }
     }
 
     func execute(_ sql: String) throws(CacheError) {
-        var message: UnsafeMutablePointer<CChar>?
-        let rc = sqlite3_exec(handle, sql, nil, nil, &message)
-        if rc != SQLITE_OK {
-            let text = message.map { String(cString: $0) } ?? "error \(rc)"
-            sqlite3_free(message)
-            throw .database(path: path, sql: sql, code: rc, message: text)
-        }
+        try Self.mapping { () throws(SQLiteError) in try connection.execute(sql) }
+    }
+
+    /// Runs SQLite calls, reporting a failure as the cache's own error.
+    static func mapping<T>(_ body: () throws(SQLiteError) -> T) throws(CacheError) -> T {
+        do { return try body() } catch { throw .database(error) }
     }
 
     /// All rows (used once, at open).
     func allRows() throws(CacheError) -> [Row] {
-        let select = try CacheStatement("SELECT sha1, size, acseq, path, type, pinned FROM cache_catalog", in: self)
-        select.bind([])
-        var rows: [Row] = []
-        while try select.step() {
-            rows.append(Row(sha1: select.text(0), size: select.int(1), acseq: select.int(2),
-                            path: select.text(3), type: select.int(4), pinned: select.int(5)))
+        let select = try prepare("SELECT sha1, size, acseq, path, type, pinned FROM cache_catalog")
+        return try Self.mapping { () throws(SQLiteError) in
+            var rows: [Row] = []
+            while try select.step() {
+                rows.append(Row(sha1: select.string(at: 0) ?? "", size: select.int64(at: 1), acseq: select.int64(at: 2),
+                                path: select.string(at: 3) ?? "", type: select.int64(at: 4), pinned: select.int64(at: 5)))
+            }
+            return rows
         }
-        return rows
     }
 
     func insert(_ row: Row) throws(CacheError) {
-        try insertStatement.run([.text(row.sha1), .int(row.size), .int(row.acseq), .text(row.path), .int(row.type), .int(row.pinned)])
+        try Self.mapping { () throws(SQLiteError) in
+            try insertStatement.run([.text(row.sha1), .int(row.size), .int(row.acseq), .text(row.path), .int(row.type), .int(row.pinned)])
+        }
     }
 
     func delete(sha1: String) throws(CacheError) {
-        try deleteStatement.run([.text(sha1)])
+        try Self.mapping { () throws(SQLiteError) in try deleteStatement.run([.text(sha1)]) }
     }
 
     func touch(sha1: String, acseq: Int64, pinned: Int64) throws(CacheError) {
-        try touchStatement.run([.int(acseq), .int(pinned), .text(sha1)])
+        try Self.mapping { () throws(SQLiteError) in try touchStatement.run([.int(acseq), .int(pinned), .text(sha1)]) }
     }
 
     /// Runs `body` in one transaction (bulk updates are one fsync-free commit).

@@ -20,7 +20,7 @@ public enum CacheError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The download closure failed with an error that is not the cache's own.
     case downloadFailed(hash: ContentHash, reason: String)
     /// SQLite failed on the `cachedb`.
-    case database(path: String, sql: String, code: Int32, message: String)
+    case database(SQLiteError)
     /// The cache directory or a breadcrumb is not what it should be.
     case invalidLayout(path: String, reason: String)
 
@@ -40,8 +40,8 @@ public enum CacheError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(reason)"
         case let .downloadFailed(hash, reason):
             return "object \(hash): download failed: \(reason)"
-        case let .database(path, sql, code, message):
-            return "cache database \(path): SQLite error \(code) (\(message)) in \(sql)"
+        case let .database(error):
+            return "cache database: \(error)"
         case let .invalidLayout(path, reason):
             return "cache directory \(path): \(reason)"
         }

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import CVMFSFormat
 #endif
 
 /// The only place in the cache that calls libc file APIs.
@@ -151,15 +152,6 @@ public enum CacheSyscall {
 
     /// Names in a directory, without `.` and `..`.
     static func listDirectory(_ path: String) throws(Errno) -> [String] {
-        guard let dir = Glibc.opendir(path) else { throw Errno(rawValue: Glibc.errno) }
-        defer { Glibc.closedir(dir) }
-        var names: [String] = []
-        while let entry = Glibc.readdir(dir) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        do { return try DirectoryListing.strings(at: path) } catch { throw Errno(rawValue: error.code) }
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSQLite
 import CVMFSFormat
 
 extension ObjectCache {
@@ -24,7 +25,7 @@ extension ObjectCache {
             report.databaseRecreated = !existed
         } catch {
             // A database in use by another cache manager is not ours to delete (SQLITE_BUSY, SQLITE_LOCKED).
-            if case .database(_, _, let code, _) = error, code == 5 || code == 6 { throw error }
+            if case .database(let cause) = error, cause.primaryCode == SQLITE_BUSY || cause.primaryCode == SQLITE_LOCKED { throw error }
             try? CacheSyscall.unlink(dbPath)
             try? CacheSyscall.unlink(dbPath + "-journal")
             db = try CacheDatabase(path: dbPath)

@@ -50,15 +50,15 @@ final class SharedCacheLedger {
     let owner = Int64.random(in: 1...Int64.max)
     /// Descriptors holding `LOCK_SH` on pinned objects, one per pinned hash.
     private(set) var pinHolders: [ContentHash: CInt] = [:]
-    private let sumSizeStatement: CacheStatement
-    private let sumReservedStatement: CacheStatement
-    private let setReservationStatement: CacheStatement
-    private let deleteReservationStatement: CacheStatement
-    private let reservationPidsStatement: CacheStatement
-    private let lruStatement: CacheStatement
-    private let touchStatement: CacheStatement
-    private let rowStatement: CacheStatement
-    private let nextSequenceStatement: CacheStatement
+    private let sumSizeStatement: SQLiteStatement
+    private let sumReservedStatement: SQLiteStatement
+    private let setReservationStatement: SQLiteStatement
+    private let deleteReservationStatement: SQLiteStatement
+    private let reservationPidsStatement: SQLiteStatement
+    private let lruStatement: SQLiteStatement
+    private let touchStatement: SQLiteStatement
+    private let rowStatement: SQLiteStatement
+    private let nextSequenceStatement: SQLiteStatement
 
     init(directory: CacheDirectory) throws(CacheError) {
         self.directory = directory
@@ -91,16 +91,15 @@ final class SharedCacheLedger {
             throw .io(operation: "open", path: directory.path, errno: error.rawValue)
         }
         do {
-            sumSizeStatement = try CacheStatement("SELECT IFNULL(SUM(size), 0) FROM cache_catalog", in: db)
-            sumReservedStatement = try CacheStatement("SELECT IFNULL(SUM(bytes), 0) FROM reservation WHERE owner != ?", in: db)
-            setReservationStatement = try CacheStatement("INSERT OR REPLACE INTO reservation (owner, pid, bytes) VALUES (?, ?, ?)", in: db)
-            deleteReservationStatement = try CacheStatement("DELETE FROM reservation WHERE owner = ?", in: db)
-            reservationPidsStatement = try CacheStatement("SELECT owner, pid FROM reservation", in: db)
-            lruStatement = try CacheStatement("SELECT sha1, size FROM cache_catalog ORDER BY acseq", in: db)
-            touchStatement = try CacheStatement(
-                "UPDATE cache_catalog SET acseq = (SELECT IFNULL(MAX(acseq), 0) + 1 FROM cache_catalog), pinned = ? WHERE sha1 = ?", in: db)
-            rowStatement = try CacheStatement("SELECT size, type, path FROM cache_catalog WHERE sha1 = ?", in: db)
-            nextSequenceStatement = try CacheStatement("SELECT IFNULL(MAX(acseq), 0) + 1 FROM cache_catalog", in: db)
+            sumSizeStatement = try db.prepare("SELECT IFNULL(SUM(size), 0) FROM cache_catalog")
+            sumReservedStatement = try db.prepare("SELECT IFNULL(SUM(bytes), 0) FROM reservation WHERE owner != ?")
+            setReservationStatement = try db.prepare("INSERT OR REPLACE INTO reservation (owner, pid, bytes) VALUES (?, ?, ?)")
+            deleteReservationStatement = try db.prepare("DELETE FROM reservation WHERE owner = ?")
+            reservationPidsStatement = try db.prepare("SELECT owner, pid FROM reservation")
+            lruStatement = try db.prepare("SELECT sha1, size FROM cache_catalog ORDER BY acseq")
+            touchStatement = try db.prepare("UPDATE cache_catalog SET acseq = (SELECT IFNULL(MAX(acseq), 0) + 1 FROM cache_catalog), pinned = ? WHERE sha1 = ?")
+            rowStatement = try db.prepare("SELECT size, type, path FROM cache_catalog WHERE sha1 = ?")
+            nextSequenceStatement = try db.prepare("SELECT IFNULL(MAX(acseq), 0) + 1 FROM cache_catalog")
         } catch {
             CacheSyscall.close(directoryFD)
             CacheSyscall.close(lockFD)
@@ -152,9 +151,11 @@ final class SharedCacheLedger {
     /// lets others drop it after a crash; 0 deletes it).
     func setReservation(_ bytes: Int64) throws(CacheError) {
         if bytes > 0 {
-            try setReservationStatement.run([.int(owner), .int(Int64(getpid())), .int(bytes)])
+            try CacheDatabase.mapping { () throws(SQLiteError) in
+                try setReservationStatement.run([.int(owner), .int(Int64(getpid())), .int(bytes)])
+            }
         } else {
-            try deleteReservationStatement.run([.int(owner)])
+            try CacheDatabase.mapping { () throws(SQLiteError) in try deleteReservationStatement.run([.int(owner)]) }
         }
     }
 
@@ -162,23 +163,28 @@ final class SharedCacheLedger {
     /// filling). Returns how many were dropped.
     @discardableResult
     func dropDeadReservations() throws(CacheError) -> Int {
-        reservationPidsStatement.bind([])
-        defer { reservationPidsStatement.reset() }
-        var dead: [Int64] = []
-        while try reservationPidsStatement.step() {
-            if !CacheSyscall.processExists(reservationPidsStatement.int(1)) { dead.append(reservationPidsStatement.int(0)) }
+        try CacheDatabase.mapping { () throws(SQLiteError) in
+            var dead: [Int64] = []
+            reservationPidsStatement.reset()
+            while try reservationPidsStatement.step() {
+                let pid = reservationPidsStatement.int64(at: 1)
+                if !CacheSyscall.processExists(pid) { dead.append(reservationPidsStatement.int64(at: 0)) }
+            }
+            reservationPidsStatement.reset()
+            for owner in dead { try deleteReservationStatement.run([.int(owner)]) }
+            return dead.count
         }
-        for owner in dead { try deleteReservationStatement.run([.int(owner)]) }
-        return dead.count
     }
 
     /// The row of `hash`, if any: (size, kind, description).
     func row(_ hash: ContentHash) throws(CacheError) -> (size: Int64, kind: CacheObjectKind, description: String)? {
-        rowStatement.bind([.text(hash.description)])
-        defer { rowStatement.reset() }
-        guard try rowStatement.step() else { return nil }
-        let path = rowStatement.text(2)
-        return (rowStatement.int(0), CacheObjectKind(databaseType: rowStatement.int(1), description: path), path)
+        try CacheDatabase.mapping { () throws(SQLiteError) in
+            rowStatement.bind([.text(hash.description)])
+            defer { rowStatement.reset() }
+            guard try rowStatement.step() else { return nil }
+            let path = rowStatement.string(at: 2) ?? ""
+            return (rowStatement.int64(at: 0), CacheObjectKind(databaseType: rowStatement.int64(at: 1), description: path), path)
+        }
     }
 
     /// The next access sequence number, shared by all processes.
@@ -188,14 +194,11 @@ final class SharedCacheLedger {
 
     /// Marks `hash` as the most recently used object.
     func touch(_ hash: ContentHash, pinned: Bool) throws(CacheError) {
-        try touchStatement.run([.int(pinned ? 1 : 0), .text(hash.description)])
+        try CacheDatabase.mapping { () throws(SQLiteError) in try touchStatement.run([.int(pinned ? 1 : 0), .text(hash.description)]) }
     }
 
-    private func scalar(_ statement: CacheStatement, _ values: [CacheSQLValue]) throws(CacheError) -> Int64 {
-        statement.bind(values)
-        defer { statement.reset() }
-        guard try statement.step() else { return 0 }
-        return statement.int(0)
+    private func scalar(_ statement: SQLiteStatement, _ values: [SQLiteValue]) throws(CacheError) -> Int64 {
+        try CacheDatabase.mapping { () throws(SQLiteError) in try statement.scalar(values) }
     }
 
     // MARK: - Eviction (inside `locked`)
@@ -207,10 +210,13 @@ final class SharedCacheLedger {
         guard used > target else { return [] }
         // Read the LRU order first: rows are deleted below, and a statement
         // should not step over a table the same connection is changing.
-        lruStatement.bind([])
-        var candidates: [(sha1: String, size: Int64)] = []
-        while try lruStatement.step() { candidates.append((lruStatement.text(0), lruStatement.int(1))) }
-        lruStatement.reset()
+        let candidates = try CacheDatabase.mapping { () throws(SQLiteError) in
+            var candidates: [(sha1: String, size: Int64)] = []
+            lruStatement.reset()
+            defer { lruStatement.reset() }
+            while try lruStatement.step() { candidates.append((lruStatement.string(at: 0) ?? "", lruStatement.int64(at: 1))) }
+            return candidates
+        }
         var evicted: [ContentHash] = []
         var offset = 0
         while used > target, offset < candidates.count {

@@ -1,4 +1,5 @@
 import CCurl
+import CVMFSCurl
 import Glibc
 
 /// A libcurl share object for the DNS cache, used by all easy handles of one `Downloader`.

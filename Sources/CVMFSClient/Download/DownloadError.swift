@@ -1,3 +1,4 @@
+import CVMFSCurl
 /// Why a fetch failed. Every case names the URL, host and proxy involved.
 public enum DownloadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An HTTP status the host answered with (404, 5xx, 400, unfollowed redirects, ...).

@@ -1,3 +1,4 @@
+import CVMFSCurl
 import Glibc
 import Synchronization
 

@@ -1,4 +1,5 @@
 import CCurl
+import CVMFSCurl
 
 /// How a failed attempt is handled (client-behaviour.md §5, "How errors are classified").
 enum FailureClass: Equatable {

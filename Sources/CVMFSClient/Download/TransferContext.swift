@@ -1,9 +1,9 @@
-import CCurl
+import CVMFSCurl
 
 /// Per-attempt state the libcurl callbacks write into, reached through `CURLOPT_WRITEDATA` and
 /// `CURLOPT_HEADERDATA`. Lives on the fetching thread only, for one `curl_easy_perform`.
 final class TransferContext {
-    let easy: UnsafeMutableRawPointer
+    let easy: CurlEasy
     let sink: any DownloadSink
     /// Body bytes handed to the sink.
     var bytes: Int64 = 0
@@ -16,7 +16,7 @@ final class TransferContext {
     /// pages must not reach the sink, or they would be hashed as if they were the object.
     private var deliverBody: Bool?
 
-    init(easy: UnsafeMutableRawPointer, sink: any DownloadSink) {
+    init(easy: CurlEasy, sink: any DownloadSink) {
         self.easy = easy
         self.sink = sink
     }
@@ -24,9 +24,7 @@ final class TransferContext {
     /// Write callback body: returns the number of bytes taken; anything else aborts the transfer.
     func receive(_ data: UnsafeRawBufferPointer) -> Int {
         if deliverBody == nil {
-            var status = 0
-            _ = cvmfs_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-            deliverBody = (200..<300).contains(status)
+            deliverBody = (200..<300).contains(easy.responseCode)
         }
         guard deliverBody == true else { return data.count }
         do {

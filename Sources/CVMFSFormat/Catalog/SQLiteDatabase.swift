@@ -77,6 +77,12 @@ public final class SQLiteDatabase {
         sqlite3_close_v2(handle)
     }
 
+    /// How long a statement waits for another process's lock before it fails
+    /// with `SQLITE_BUSY` (a database shared between processes).
+    public func setBusyTimeout(milliseconds: Int32) {
+        sqlite3_busy_timeout(handle, milliseconds)
+    }
+
     /// Runs one or more statements that return no rows of interest.
     public func execute(_ sql: String) throws(SQLiteError) {
         var errorMessage: UnsafeMutablePointer<CChar>?

@@ -5,7 +5,7 @@ import CSQLite
 ///
 /// Result codes are an open set (style §2.1), so the code is kept as a raw
 /// integer rather than folded into a closed enum.
-public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+public struct SQLiteError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The extended result code (`sqlite3_extended_errcode`).
     public let extendedCode: Int32
     /// SQLite's message (`sqlite3_errmsg`) or our own when SQLite has none.
