@@ -1,3 +1,4 @@
+import CVMFSFormat
 import Glibc
 
 /// The Apptainer/Singularity files that DUCC puts into every flat image (container-images.md

@@ -1,4 +1,5 @@
 import Glibc
+import CVMFSFormat
 import CZlib
 
 /// A source of bytes read front to back: a file, or a decompressor over one.
@@ -103,8 +104,4 @@ final class GzipStream: ByteStream {
         }
         return buffer.count - Int(stream.avail_out)
     }
-}
-
-func errnoText(_ code: Int32 = errno) -> String {
-    String(cString: strerror(code))
 }

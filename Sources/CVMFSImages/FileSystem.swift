@@ -1,4 +1,5 @@
 import Glibc
+import CVMFSFormat
 
 /// Small file helpers for the staging and work trees (paths we own, not image content).
 enum FS {
@@ -68,16 +69,7 @@ enum FS {
     }
 
     static func list(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let ent = readdir(dir) {
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
+        ((try? DirectoryListing.strings(at: path)) ?? []).sorted()
     }
 
     /// Removes a file or tree without following symbolic links.

@@ -1,3 +1,4 @@
+import CVMFSFormat
 import Glibc
 
 /// Where images come from: a registry, an OCI image layout or a `docker save` archive.

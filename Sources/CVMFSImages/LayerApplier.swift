@@ -1,4 +1,5 @@
 import Glibc
+import CVMFSFormat
 import CLinux
 
 /// Unpacks layer tarballs into a root directory, the way `umoci unpack` does.
@@ -291,17 +292,9 @@ public final class LayerApplier {
     }
 
     private func listDirectory(_ fd: Int32, path: String) throws(ImageError) -> [String] {
-        let copy = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard copy >= 0, let dir = fdopendir(copy) else { throw fail(path, "opendir: \(errnoText())") }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let ent = readdir(dir) {
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
+        do { return try DirectoryListing.names(inDirectory: fd).map { String(decoding: $0, as: UTF8.self) } } catch {
+            throw fail(path, "opendir: \(error)")
         }
-        return names
     }
 
     /// Removes a file or a whole directory tree, never following symbolic links.

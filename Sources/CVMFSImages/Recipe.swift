@@ -1,3 +1,4 @@
+import CVMFSFormat
 import Glibc
 
 /// A `cvmfs_ducc` recipe, version 1 (container-images.md §1).

@@ -1,4 +1,5 @@
 import Glibc
+import CVMFSFormat
 import CLinux
 
 /// A source folder read into memory: every entry with its metadata, children
@@ -64,19 +65,9 @@ public struct SourceTree: Sendable {
     }
 
     private static func listDirectory(_ path: String) throws(PublishError) -> [[UInt8]] {
-        guard let dir = opendir(path) else { throw .source(path: path, reason: "cannot open directory: \(errnoText())") }
-        defer { closedir(dir) }
-        var names = [[UInt8]]()
-        while let ent = readdir(dir) {
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw -> [UInt8] in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                let length = bytes.firstIndex(of: 0) ?? bytes.count
-                return Array(bytes[0..<length])
-            }
-            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-            names.append(name)
+        do { return try DirectoryListing.names(at: path) } catch {
+            throw .source(path: path, reason: "cannot open directory: \(error)")
         }
-        return names
     }
 
     private static func readLink(_ path: String) throws(PublishError) -> [UInt8] {
@@ -110,8 +101,4 @@ public struct SourceTree: Sendable {
         result.sort { $0.key.lexicographicallyPrecedes($1.key) }
         return result
     }
-}
-
-func errnoText(_ code: Int32 = errno) -> String {
-    String(cString: strerror(code))
 }

@@ -9,19 +9,13 @@ public final class ScratchFolder {
     public init(parent: String, prefix: String = "scratch") throws(RepositoryError) {
         var template = Array((parent + "/" + prefix + "XXXXXX").utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw .local(path: parent, reason: "cannot create a temporary folder: \(String(cString: strerror(errno)))")
+            throw .local(path: parent, reason: "cannot create a temporary folder: \(errnoText())")
         }
         path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     deinit {
-        if let dir = opendir(path) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if name != "." && name != ".." { unlink(path + "/" + name) }
-            }
-            closedir(dir)
-        }
+        for name in (try? DirectoryListing.strings(at: path)) ?? [] { unlink(path + "/" + name) }
         rmdir(path)
     }
 }

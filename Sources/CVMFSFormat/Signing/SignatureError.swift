@@ -80,11 +80,11 @@ public enum SignatureError: Error, Sendable, Equatable, CustomStringConvertible 
         case let .noUsablePublicKey(document):
             return "no usable public key to verify the \(document) (check CVMFS_PUBLIC_KEY / CVMFS_KEYS_DIR)"
         case let .keyFileUnreadable(path, errno):
-            return "cannot read key file \(path): \(SystemErrorText.describe(errno))"
+            return "cannot read key file \(path): \(errnoText(errno))"
         case let .keyFileUnparsable(path):
             return "key file \(path) does not hold a valid PEM key or certificate"
         case let .keyFileUnwritable(path, errno):
-            return "cannot write key file \(path): \(SystemErrorText.describe(errno))"
+            return "cannot write key file \(path): \(errnoText(errno))"
         case let .cryptoFailure(operation, reason):
             return "OpenSSL failed to \(operation): \(reason)"
         }
