@@ -3,8 +3,8 @@
 # socket, apptainer from a Debian sid tree, a shared tmpfs standing in for /cvmfs.
 # Install `trap ctr_cleanup EXIT` instead of `trap cleanup EXIT`: it removes containers,
 # stops podman's service and conmons, unmounts the repositories and the /cvmfs stand-in,
-# then runs lib.sh's cleanup. Recipes and the reasons for every setting:
-# shared/recipes/README.md §2-§4 (this VM: no CAP_SYS_RESOURCE, hybrid cgroups, private /).
+# then runs lib.sh's cleanup. Each setting below carries its reason where it is made (this
+# VM: no CAP_SYS_RESOURCE, hybrid cgroups, a private / that is not a shared mount).
 
 # Slow, reusable things (the sid tree with apptainer, the demo's Debian tree) live here.
 CTR_CACHE=${CVMFS_SWIFT_CACHE:-/var/cache/cvmfs-swift-demo}

@@ -29,7 +29,7 @@ push "oci:$WORK/layout:1" "docker://$REG/test/multilayer:1"
 push --format v2s2 "oci:$WORK/layout:1" "docker://$REG/test/multilayer:v2s2"
 
 # reference: umoci unpack of the same image. The converter adds the Apptainer files of DUCC's
-# flat images (container-images.md §3) where missing: compared without those names.
+# flat images (docs/format/container-images.md §3) where missing: compared without those names.
 APPTAINER_NAMES='^(\.singularity\.d(/[^\t]*)?|singularity|\.run|\.exec|\.shell|\.test|environment|dev|proc|root|var|var/tmp|tmp|sys|home|etc/hosts|etc/resolv\.conf)\t'
 listing() { python3 "$LISTING" --skip .cvmfscatalog "$1" | grep -Pv "$APPTAINER_NAMES" || true; }
 umoci unpack --image "$WORK/layout:1" "$WORK/umoci1" >/dev/null 2>&1 || fail "umoci unpack"

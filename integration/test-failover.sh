@@ -1,5 +1,5 @@
 #!/bin/bash
-# Hosts and proxies (client-behaviour.md §4–5) through a real mount: a stopped first host and a
+# Hosts and proxies (docs/format/client-behaviour.md §4–5) through a real mount: a stopped first host and a
 # first host answering 404 fail over to the second; a proxy group with a dead member uses the
 # other member (squid); dead proxies fall back to DIRECT only where DIRECT is configured;
 # CVMFS_FALLBACK_PROXY is used after the regular groups; `auto` and DIRECT in the fallback list

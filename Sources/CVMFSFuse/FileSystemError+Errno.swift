@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 extension FileSystemError {
-    /// The errno the kernel sees for this failure (client-behaviour.md §9).
+    /// The errno the kernel sees for this failure (docs/format/client-behaviour.md §9).
     /// This is the only place where core errors become errno values.
     public var errno: Int32 {
         switch self {

@@ -41,7 +41,8 @@ final class FuseContext: Sendable {
         Unmanaged<FuseContext>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()
     }
 
-    /// A positive entry: entry and attribute timeouts are the kcache timeout (§8).
+    /// A positive entry: entry and attribute timeouts are the kcache timeout
+    /// (docs/format/client-behaviour.md §8).
     @inline(__always)
     func entry(_ attributes: InodeAttributes, timeout: Double) -> fuse_entry_param {
         var e = fuse_entry_param()
@@ -54,7 +55,7 @@ final class FuseContext: Sendable {
     }
 
     /// A negative entry: ino 0 with entry_timeout lets the kernel cache the
-    /// miss (client-behaviour.md §8).
+    /// miss (docs/format/client-behaviour.md §8).
     @inline(__always)
     func negativeEntry(timeout: Double) -> fuse_entry_param {
         var e = fuse_entry_param()

@@ -9,7 +9,7 @@ import Glibc
 /// the multi-threaded loop until the file system is unmounted, a signal
 /// arrives, or `requestExit()` is called.
 ///
-/// Sequence (style.md §4.6): `fuse_session_new` → `fuse_session_mount` →
+/// Sequence (docs/fuse-notes.md §4): `fuse_session_new` → `fuse_session_mount` →
 /// `fuse_set_signal_handlers` → `fuse_session_loop_mt` (clone_fd), then the
 /// reverse: remove signal handlers → `fuse_session_unmount` → `fuse_session_destroy`.
 public final class FuseMount: Sendable {

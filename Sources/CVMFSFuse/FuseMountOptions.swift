@@ -33,7 +33,7 @@ public struct FuseMountOptions: Sendable {
     public init() {}
 
     /// The mount is always read-only; the kernel then answers writes with
-    /// EROFS before they reach us (client-behaviour.md §9).
+    /// EROFS before they reach us (docs/format/client-behaviour.md §9).
     var mountOptionString: String {
         var parts = ["ro", "fsname=\(fsName)"]
         if let subtype { parts.append("subtype=\(subtype)") }

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 // Directory handlers. The core builds the listing at opendir and hands it out
-// in slices by offset (client-behaviour.md §8).
+// in slices by offset (docs/format/client-behaviour.md §8).
 
 func fuseOpendir(_ req: fuse_req_t?, _ inode: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
     let core = FuseContext.of(req).core
@@ -15,7 +15,7 @@ func fuseOpendir(_ req: fuse_req_t?, _ inode: fuse_ino_t, _ fi: UnsafeMutablePoi
         // A revision's listing never changes, so the kernel may keep it: a
         // repeated walk then reads directories from its page cache without
         // a request. Not the root: its inode survives a revision switch
-        // while its listing changes (client-behaviour.md §7-8); a directory
+        // while its listing changes (docs/format/client-behaviour.md §7-8); a directory
         // of an old revision keeps its inode only while the kernel holds it.
         if inode != fuse_ino_t(FUSE_ROOT_ID) { cvmfs_fuse_fi_set_cache_readdir(fi, 1) }
     }
@@ -36,7 +36,7 @@ func fuseReaddirplus(_ req: fuse_req_t?, _ inode: fuse_ino_t, _ size: Int, _ off
 }
 
 /// Fills one reply buffer from the listing. With `plus`, the two readdirplus
-/// traps of style.md §4.4 apply: the entry that did not fit had its lookup
+/// traps apply (docs/fuse-notes.md §2): the entry that did not fit had its lookup
 /// counted by the core, so it is rolled back with `forget(_, 1)`; and an
 /// error after some entries were buffered is not reported, the partial
 /// buffer goes back instead (the kernel counts lookups for what it gets).

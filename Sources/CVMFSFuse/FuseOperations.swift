@@ -4,9 +4,10 @@ import CVMFSClient
 import Glibc
 #endif
 
-/// The one low-level ops table (style.md §4.1). Every entry is a
-/// `@convention(c)` thunk below; each thunk computes a result and replies
-/// exactly once, at its last line (style.md §4.2). Write operations are
+/// The one low-level ops table, so every supported operation is listed in one
+/// place. Every entry is a `@convention(c)` thunk below; each thunk computes a
+/// result and replies exactly once, at its last line: a second reply, or none,
+/// breaks the kernel request (docs/fuse-notes.md §1). Write operations are
 /// absent: the mount is `ro`, so the kernel answers them with EROFS.
 enum FuseOperations {
     static func table() -> fuse_lowlevel_ops {
@@ -101,7 +102,7 @@ private func replyXattr(_ req: fuse_req_t?, _ reply: XattrReply) {
     }
 }
 
-/// getxattr/listxattr size rule (client-behaviour.md §9): size 0 asks for the
+/// getxattr/listxattr size rule (docs/format/client-behaviour.md §9): size 0 asks for the
 /// needed length; a non-zero size smaller than the value is ERANGE.
 @inline(__always)
 private func xattrReply(_ result: Result<[UInt8], FileSystemError>, size: Int) -> XattrReply {
@@ -124,7 +125,8 @@ private func nameBytes(_ name: UnsafePointer<CChar>?) -> UnsafeRawBufferPointer 
 
 // MARK: - Session
 
-/// Capability negotiation (style.md §4.6): want a bit only if the kernel is capable.
+/// Capability negotiation: want a bit only if the kernel is capable (libfuse
+/// aborts the session otherwise; docs/fuse-notes.md §3).
 func fuseInit(_ userdata: UnsafeMutableRawPointer?, _ conn: UnsafeMutablePointer<fuse_conn_info>?) {
     guard let conn else { return }
     let capable = conn.pointee.capable
@@ -165,7 +167,7 @@ func fuseLookup(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<
         let attributes = try context.core.lookup(parent: parent, name: nameBytes(name))
         result = .success(context.entry(attributes, timeout: timeout))
     } catch .notFound {
-        // A real miss is cached negatively by the kernel (§8); EIO is not.
+        // A real miss is cached negatively by the kernel (docs/format/client-behaviour.md §8); EIO is not.
         result = .success(context.negativeEntry(timeout: timeout))
     } catch {
         result = .failure(error)

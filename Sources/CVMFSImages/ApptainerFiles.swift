@@ -1,7 +1,7 @@
 import CVMFSFormat
 import Glibc
 
-/// The Apptainer/Singularity files that DUCC puts into every flat image (container-images.md
+/// The Apptainer/Singularity files that DUCC puts into every flat image (docs/format/container-images.md
 /// §3), so that `apptainer run|exec|shell /cvmfs/<repo>/<image>` behaves as for an image
 /// Apptainer built itself: the image's ENV is exported, `run` starts ENTRYPOINT/CMD, and the
 /// bind-mount targets a read-only root file system needs exist.

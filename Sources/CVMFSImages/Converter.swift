@@ -1,7 +1,7 @@
 import Glibc
 import CVMFSPublish
 
-/// Converts the images of a recipe into the DUCC "unpacked" layout (container-images.md §2) and
+/// Converts the images of a recipe into the DUCC "unpacked" layout (docs/format/container-images.md §2) and
 /// publishes it.
 ///
 /// The repository's content is kept as plain files in a staging tree. Each run builds what is

@@ -101,7 +101,7 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// What users type under `/cvmfs/<repo>/`: `registry/repository:tag`, or
-    /// `registry/repository:sha256:<hex>` for digest-only images (container-images.md §2).
+    /// `registry/repository:sha256:<hex>` for digest-only images (docs/format/container-images.md §2).
     public var publicPath: String {
         if let tag { return "\(registry)/\(repository):\(tag)" }
         return "\(registry)/\(repository):\(digest!.description)"

@@ -1,7 +1,7 @@
 import CVMFSFormat
 import Glibc
 
-/// A `cvmfs_ducc` recipe, version 1 (container-images.md §1).
+/// A `cvmfs_ducc` recipe, version 1 (docs/format/container-images.md §1).
 ///
 /// The format is a small subset of YAML: top-level `key: value` pairs, the `input` list
 /// (`- item` lines, or a flow list `[a, b]`) and the `profiles` mapping (indented

@@ -84,7 +84,7 @@ final class CatalogEmitter {
             throw .output(path: file, reason: "cannot map the new catalog: \(errnoText())")
         }
         defer { munmap(mapped, size) }
-        // Catalogs are always zlib, whatever the file compression (repository-layout.md §3.3).
+        // Catalogs are always zlib, whatever the file compression (docs/format/repository-layout.md §3.3).
         let hash = try store.store(plain: UnsafeRawBufferPointer(start: mapped, count: size), algorithm: options.algorithm, compression: .zlib, suffix: .catalog)
         return (hash, Int64(size))
     }

@@ -3,7 +3,7 @@ import CVMFSFormat
 /// Splits a scanned tree into catalogs and produces each catalog's rows.
 ///
 /// A directory other than the root starts a nested catalog when it holds a
-/// regular file named `.cvmfscatalog` (catalogs.md §12).
+/// regular file named `.cvmfscatalog` (docs/format/catalogs.md §12).
 struct CatalogLayout {
     let tree: SourceTree
     let contents: [Int: FileContent]

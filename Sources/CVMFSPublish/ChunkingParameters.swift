@@ -1,6 +1,6 @@
 /// Sizes that steer content-defined chunking of large files.
 ///
-/// Upstream's defaults are 4/8/16 MiB (objects-and-chunks.md §4.1). Clients
+/// Upstream's defaults are 4/8/16 MiB (docs/format/objects-and-chunks.md §4.1). Clients
 /// never check them: only the contiguity of the chunk list matters.
 public struct ChunkingParameters: Sendable, Equatable {
     public var minimum: Int

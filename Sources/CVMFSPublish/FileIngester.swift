@@ -20,7 +20,7 @@ struct FileIngester: Sendable {
     }
 
     /// The pieces of `entry` (tree index `file`). A file that would be one
-    /// chunk is stored whole (objects-and-chunks.md §4.1).
+    /// chunk is stored whole (docs/format/objects-and-chunks.md §4.1).
     func plan(_ entry: SourceEntry, file: Int) throws(PublishError) -> [Piece] {
         let whole = [Piece(file: file, offset: 0, length: Int(entry.size), suffix: .none)]
         guard let chunker, entry.size > Int64(chunker.parameters.minimum) else { return whole }

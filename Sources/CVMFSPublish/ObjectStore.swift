@@ -3,7 +3,7 @@ import Synchronization
 import CVMFSFormat
 
 /// The `data/` folder of a repository being written: stores each object once
-/// under its content-addressed name (repository-layout.md §3.1).
+/// under its content-addressed name (docs/format/repository-layout.md §3.1).
 public final class ObjectStore: Sendable {
     public let root: String
     private let counters = Mutex(Counters())

@@ -9,7 +9,7 @@ public struct PublishOptions: Sendable {
     public var algorithm: HashAlgorithm = .sha1
     public var compression: Compression = .zlib
     public var chunking: ChunkingParameters = .upstreamDefault
-    /// Catalog TTL in seconds, written to the root catalog (catalogs.md §6).
+    /// Catalog TTL in seconds, written to the root catalog (docs/format/catalogs.md §6).
     public var ttl: UInt64 = 240
     /// Days until the signed whitelist expires (upstream re-signs every 30 days).
     public var whitelistValidityDays: Int = 30

@@ -79,7 +79,7 @@ struct MountedFileSystemTests {
             }
         }
         #expect(sizesMatch)
-        // No `..` on the repository root (client-behaviour.md §8).
+        // No `..` on the repository root (docs/format/client-behaviour.md §8).
         #expect(listDirectory(mounted.path("")).map(Set.init) == [".", "big", "file.txt", "link", "broken"])
 
         // stat of a regular file: size, mode, times with nanoseconds, blocks.
@@ -187,7 +187,7 @@ struct MountedFileSystemTests {
 
 @Suite("FileSystemError to errno")
 struct ErrnoMappingTests {
-    @Test("each core error maps to the errno of client-behaviour.md §9")
+    @Test("each core error maps to the errno of docs/format/client-behaviour.md §9")
     func mapping() {
         #expect(FileSystemError.notFound.errno == ENOENT)
         #expect(FileSystemError.io("x").errno == EIO)

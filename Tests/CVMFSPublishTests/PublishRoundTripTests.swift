@@ -62,7 +62,7 @@ struct PublishRoundTripTests {
             Issue.record("\(c): listing differs: missing \(w.subtracting(g).sorted().prefix(5)), unexpected \(g.subtracting(w).sorted().prefix(5))")
         }
 
-        // Every object's name carries the algorithm's suffix (repository-layout.md).
+        // Every object's name carries the algorithm's suffix (docs/format/repository-layout.md §3.1).
         let base = output + "/data"
         let objects = FileManager.default.enumerator(atPath: base)!.compactMap { $0 as? String }.filter {
             var isDirectory: ObjCBool = false

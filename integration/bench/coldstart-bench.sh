@@ -2,7 +2,7 @@
 # Cold container start at network latency (issue 9), all in one run:
 # the demo's Debian 12 image with python3 (debootstrap, cached like scripts/demo.sh) is
 # published as coldstart.bench.local with the image at /rootfs (its own nested catalog),
-# served by nginx behind shared/recipes/latency_proxy.py. For each RTT (0, 20, 100 ms):
+# served by nginx behind the latency proxy (integration/latency_proxy.py, via lib.sh). For each RTT (0, 20, 100 ms):
 # mount with an empty cache, page cache dropped, then `chroot MNT/rootfs python3 -c 'import ...'`:
 #   - with the start-up profile recorded once on this image (`profile record`, `publish --profile`);
 #   - the same revision with profiles off (CVMFS_SWIFT_PROFILES=no);

@@ -1,7 +1,7 @@
 import CVMFSFormat
 
 /// The last root catalog a client mounted, kept in `cvmfschecksum.<fqrn>`
-/// as `<hex hash><algid>T<timestamp>R<revision>` (repository-layout.md §5).
+/// as `<hex hash><algid>T<timestamp>R<revision>` (docs/format/repository-layout.md §5).
 public struct CacheBreadcrumb: Sendable, Hashable {
     public var catalogHash: ContentHash
     public var timestamp: Int64

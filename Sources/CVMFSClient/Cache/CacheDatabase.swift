@@ -2,7 +2,7 @@ import CSQLite
 import CVMFSFormat
 
 /// The `cachedb` LRU database of a managed cache, with upstream's schema
-/// (client-behaviour.md §10.1, `PosixQuotaManager::InitDatabase`).
+/// (docs/format/client-behaviour.md §10.1, `PosixQuotaManager::InitDatabase`).
 ///
 /// Not thread-safe. The connection is opened in SQLite's multi-thread mode
 /// (`SQLITE_OPEN_NOMUTEX`): "a single database connection [must not be] used

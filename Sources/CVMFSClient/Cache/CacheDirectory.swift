@@ -3,7 +3,7 @@ import Glibc
 #endif
 import CVMFSFormat
 
-/// The on-disk layout of a POSIX cache directory (client-behaviour.md §10):
+/// The on-disk layout of a POSIX cache directory (docs/format/client-behaviour.md §10):
 /// `00`…`ff` for inflated objects (each made when its first object lands:
 /// creating all 256 up front costs a fresh mount ~50 ms on a journaling disk), `txn/` for downloads in progress,
 /// `quarantaine/` for objects that failed the size check, the `.cvmfscache`

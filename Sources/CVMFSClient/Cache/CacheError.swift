@@ -2,10 +2,10 @@ import CVMFSFormat
 
 /// Why the local cache refused or failed an operation. Each case names the
 /// object or path involved; the FUSE layer maps `objectTooLarge`, `noSpace`
-/// and `pinLimitExceeded` to ENOSPC (client-behaviour.md §9) and the rest to EIO.
+/// and `pinLimitExceeded` to ENOSPC (docs/format/client-behaviour.md §9) and the rest to EIO.
 public enum CacheError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The object is bigger than half the quota and can never enter the cache
-    /// (client-behaviour.md §10.2). `size` is the expected size or the bytes seen so far.
+    /// (docs/format/client-behaviour.md §10.2). `size` is the expected size or the bytes seen so far.
     case objectTooLarge(hash: ContentHash, size: Int64, limit: Int64)
     /// Eviction could not free enough space because too much is pinned.
     case noSpace(hash: ContentHash, needed: Int64, pinned: Int64, limit: Int64)
@@ -15,7 +15,7 @@ public enum CacheError: Error, Sendable, Equatable, CustomStringConvertible {
     case notCached(hash: ContentHash)
     /// A system call failed.
     case io(operation: String, path: String, errno: CInt)
-    /// The bytes did not verify (hash, zlib or size; objects-and-chunks.md §6).
+    /// The bytes did not verify (hash, zlib or size; docs/format/objects-and-chunks.md §6).
     case verificationFailed(hash: ContentHash, reason: ObjectError)
     /// The download closure failed with an error that is not the cache's own.
     case downloadFailed(hash: ContentHash, reason: String)

@@ -67,7 +67,7 @@ public final class CacheFillSink: ObjectSink {
     }
 
     /// Verifies hash, zlib end and size. On a size mismatch a copy of the
-    /// inflated bytes goes to `quarantaine/<hash>` (objects-and-chunks.md §6).
+    /// inflated bytes goes to `quarantaine/<hash>` (docs/format/objects-and-chunks.md §6).
     public func finish() throws {
         do {
             try decoder.finish(expectedSize: expectedSize)

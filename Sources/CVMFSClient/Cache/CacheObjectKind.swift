@@ -1,5 +1,5 @@
 /// What a cached object is used for; stored in `cachedb` as `type`
-/// (0 regular, 1 catalog; client-behaviour.md §10.1). Chunks are regular
+/// (0 regular, 1 catalog; docs/format/client-behaviour.md §10.1). Chunks are regular
 /// files to upstream and are told apart by their `path` description.
 public enum CacheObjectKind: Sendable, Hashable, CustomStringConvertible {
     case regular

@@ -7,7 +7,7 @@ import CVMFSFormat
 ///
 /// Each wrapper reads `errno` immediately after the call, in a non-inlined
 /// function so that no retain/release can run in between, and retries `EINTR`
-/// (style.md §1.5, swift-nio `SystemCallHelpers.swift`).
+/// (the pattern of swift-nio's `SystemCallHelpers.swift`).
 public enum CacheSyscall {
     /// A raw errno value; an open set, so any code passes through.
     public struct Errno: Error, RawRepresentable, Hashable, Sendable, CustomStringConvertible {

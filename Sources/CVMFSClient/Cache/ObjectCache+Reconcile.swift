@@ -5,7 +5,7 @@ import CSQLite
 import CVMFSFormat
 
 extension ObjectCache {
-    /// Crash recovery at open (client-behaviour.md §10.1): deletes leftover
+    /// Crash recovery at open (docs/format/client-behaviour.md §10.1): deletes leftover
     /// downloads in `txn/`, opens `cachedb` (recreating it if unreadable),
     /// adds files that have no row (in access-time order), drops rows whose
     /// file is gone, fixes sizes, clears all pins, and evicts if over the limit.

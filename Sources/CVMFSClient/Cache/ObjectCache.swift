@@ -7,7 +7,8 @@ import Synchronization
 /// The local object cache: inflated objects under their content hash, an
 /// in-flight table so each object downloads once however many threads ask,
 /// and (when managed) an LRU quota kept in `cachedb`
-/// (client-behaviour.md §10, design.md "read" hot path).
+/// (docs/format/client-behaviour.md §10); objects are kept inflated so that a
+/// warm read is one `pread` of the cached file.
 ///
 /// Thread-safe. All mutable state sits in `state`, a `Mutex`; the fill of one
 /// object runs outside the lock, and threads that want an object being
@@ -34,7 +35,7 @@ public final class ObjectCache: Sendable {
     static let touchBatch = 1024
 
     /// Cleanup threshold: eviction frees space down to half the limit, and an
-    /// object larger than this can never be cached (client-behaviour.md §10.2).
+    /// object larger than this can never be cached (docs/format/client-behaviour.md §10.2).
     public var threshold: Int64 { limit / 2 }
     /// True when a quota is enforced.
     public var isManaged: Bool { limit >= 0 }

@@ -6,7 +6,7 @@ import CVMFSFormat
 /// The bookkeeping of a cache directory that several client processes use at
 /// once (`CVMFS_SHARED_CACHE=yes`, directory `<CVMFS_CACHE_BASE>/shared`).
 ///
-/// Upstream runs one cache-manager process for this (client-behaviour.md
+/// Upstream runs one cache-manager process for this (docs/format/client-behaviour.md
 /// §10.2). This client needs none:
 ///
 /// * **`cachedb` is the source of truth.** It is opened in normal locking

@@ -2,7 +2,7 @@ import Synchronization
 import CVMFSFormat
 
 /// The catalogs of one revision: the root catalog, and nested catalogs
-/// attached lazily, when a path below them is first used (catalogs.md §7.2).
+/// attached lazily, when a path below them is first used (docs/format/catalogs.md §7.2).
 public final class CatalogTree: Sendable {
     public let root: MountedCatalog
     private let provider: any ObjectProvider

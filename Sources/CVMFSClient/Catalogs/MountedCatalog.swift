@@ -2,7 +2,7 @@ import Synchronization
 import CVMFSFormat
 
 /// A catalog attached to the tree at its mount point, with the inode range
-/// it was given when attached (catalogs.md §10).
+/// it was given when attached (docs/format/catalogs.md §10).
 public final class MountedCatalog: Sendable {
     public let catalog: Catalog
     public let hash: ContentHash

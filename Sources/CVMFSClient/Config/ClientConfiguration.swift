@@ -2,7 +2,7 @@ import Foundation
 
 /// The validated client configuration for one repository, parsed once from the chain.
 ///
-/// Unset parameters take the client's binary defaults (client-behaviour.md §3); the shipped
+/// Unset parameters take the client's binary defaults (docs/format/client-behaviour.md §3); the shipped
 /// `default.conf` supplies the package defaults. Errors name the key and the file that set it.
 /// Parameters the client does not use stay in `allParameters` (see `unknownParameterNames`).
 public struct ClientConfiguration: Sendable {
@@ -251,7 +251,7 @@ public struct ClientConfiguration: Sendable {
         allParameters.map(\.name).filter { !Self.knownParameters.contains($0) }
     }
 
-    /// Key discovery per manifest-and-signatures.md §6.
+    /// Key discovery per docs/format/manifest-and-signatures.md §6.
     static func publicKeyPaths(_ parameters: ConfigurationParameters, configDirectory: String) -> [String] {
         if let list = parameters["CVMFS_PUBLIC_KEY"], !list.isEmpty {
             return list.split(separator: ":").map(String.init).filter { !$0.isEmpty }

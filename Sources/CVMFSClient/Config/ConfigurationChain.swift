@@ -1,6 +1,6 @@
 import Foundation
 
-/// The ordered list of configuration files for one repository (client-behaviour.md §2.1).
+/// The ordered list of configuration files for one repository (docs/format/client-behaviour.md §2.1).
 ///
 /// Later files override earlier ones. Missing files are listed but skipped by the parser.
 /// The configuration-repository steps of upstream's order (`$CVMFS_MOUNT_DIR/<config repo>/etc/cvmfs/…`)

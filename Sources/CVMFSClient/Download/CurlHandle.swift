@@ -11,7 +11,7 @@ import CVMFSCurl
 /// of the pool and putting it back.
 final class CurlHandle: @unchecked Sendable {
     let easy: CurlEasy
-    /// Headers of a normal request (repository-layout.md §3.4). The empty `Pragma:` removes the
+    /// Headers of a normal request (docs/format/repository-layout.md §3.4). The empty `Pragma:` removes the
     /// `Pragma: no-cache` libcurl would add when a proxy is used, so proxies may cache objects.
     private let normalHeaders: UnsafeMutablePointer<curl_slist>
     /// Headers of the re-fetch after bad data: ask every cache on the path for a fresh copy.

@@ -7,7 +7,8 @@ public enum DownloadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `Proxy-Status:` with `error=` (`reason` is that header's value), or an unusual status
     /// seen through a proxy.
     case proxyHTTP(url: String, host: String, proxy: Proxy, status: Int, reason: String)
-    /// HTTP 429: the host asks us to slow down; treated as a host connection error (§5).
+    /// HTTP 429: the host asks us to slow down; treated as a host connection error
+    /// (docs/format/client-behaviour.md §5).
     case tooManyRequests(url: String, host: String, proxy: Proxy)
     /// libcurl failed the transfer (resolve, connect, time-out, short transfer, ...).
     case transfer(url: String, host: String, proxy: Proxy, code: CurlCode, message: String)

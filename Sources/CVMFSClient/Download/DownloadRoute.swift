@@ -1,5 +1,5 @@
 /// The host and proxy one attempt uses, with the chain generations it saw, so that a failure
-/// moves the shared pointers only if nobody moved them since (client-behaviour.md §5).
+/// moves the shared pointers only if nobody moved them since (docs/format/client-behaviour.md §5).
 struct DownloadRoute {
     var host: String
     var hostGeneration: UInt64

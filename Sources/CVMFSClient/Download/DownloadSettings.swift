@@ -1,4 +1,4 @@
-/// Everything the downloader needs, already typed (client-behaviour.md §3).
+/// Everything the downloader needs, already typed (docs/format/client-behaviour.md §3).
 ///
 /// This is a plain value so that the downloader does not depend on the configuration parser:
 /// the parser fills it from `CVMFS_*` variables and tests fill it directly. The proxy fields keep
@@ -18,7 +18,7 @@ public struct DownloadSettings: Sendable, Equatable {
     public var timeoutDirectSeconds: Int
     /// `CVMFS_LOW_SPEED_LIMIT` in bytes/s: slower than this for the timeout period is a time-out.
     public var lowSpeedLimit: Int
-    /// `CVMFS_MAX_RETRIES`: same-URL retries after a transfer error (§5 step 2).
+    /// `CVMFS_MAX_RETRIES`: same-URL retries after a transfer error (docs/format/client-behaviour.md §5 step 2).
     public var maxRetries: Int
     /// `CVMFS_BACKOFF_INIT`: upper bound of the first random backoff.
     public var backoffInit: Duration
@@ -33,10 +33,10 @@ public struct DownloadSettings: Sendable, Equatable {
     /// `CVMFS_SWIFT_MAX_TRANSFERS`: the most transfers in flight at once (each on its own
     /// connection, kept alive for the next).
     public var maxTransfers: Int
-    /// Sent as `User-Agent:` (repository-layout.md §3.4: `cvmfs Fuse <version>`).
+    /// Sent as `User-Agent:` (docs/format/repository-layout.md §3.4: `cvmfs Fuse <version>`).
     public var userAgent: String
 
-    /// The binary defaults of upstream (client-behaviour.md §3, "Binary default" column).
+    /// The binary defaults of upstream (docs/format/client-behaviour.md §3, "Binary default" column).
     public init(
         hosts: [String],
         proxies: String,

@@ -4,7 +4,7 @@
 /// it calls `reset()` before every attempt but the first; a sink must then forget everything it
 /// received. `finish()` runs after a complete 2xx transfer and is where a caller checks the
 /// content hash (typically through `ObjectDecoder.finish`). A throw from `write` or `finish`
-/// counts as *bad data* (client-behaviour.md §5): the downloader retries once with no-cache
+/// counts as *bad data* (docs/format/client-behaviour.md §5): the downloader retries once with no-cache
 /// headers, then fails over to the next host.
 ///
 /// Sinks are classes because the transfer callbacks hold a pointer to them for the duration of a

@@ -10,7 +10,7 @@ public struct DownloadStatistics: Sendable, Equatable {
     public var failedRequests: Int = 0
     /// Fetches that failed for good.
     public var failedDownloads: Int = 0
-    /// Same-URL retries (§5 step 1 and 2).
+    /// Same-URL retries (docs/format/client-behaviour.md §5 steps 1 and 2).
     public var retries: Int = 0
     /// Times this downloader moved the shared current host.
     public var hostSwitches: Int = 0

@@ -1,7 +1,7 @@
 import CCurl
 import CVMFSCurl
 
-/// How a failed attempt is handled (client-behaviour.md §5, "How errors are classified").
+/// How a failed attempt is handled (docs/format/client-behaviour.md §5, "How errors are classified").
 enum FailureClass: Equatable {
     /// Hash mismatch or corrupt stream: retry once with no-cache headers, then a host error.
     case badData

@@ -1,4 +1,4 @@
-/// The Stratum 1 URLs in failover order and the shared "current host" (client-behaviour.md §4).
+/// The Stratum 1 URLs in failover order and the shared "current host" (docs/format/client-behaviour.md §4).
 ///
 /// A value type without locking: `Downloader` keeps it inside its state `Mutex`.
 public struct HostChain: Sendable, Equatable {

@@ -5,7 +5,7 @@ public enum Proxy: Sendable, Hashable, CustomStringConvertible {
     case url(String)
 
     /// Parses one `|`-separated member. `auto` is refused because we do not implement WPAD/PAC
-    /// (client-behaviour.md §4); silently treating it as DIRECT could bypass a site's proxies.
+    /// (docs/format/client-behaviour.md §4); silently treating it as DIRECT could bypass a site's proxies.
     init(parsing text: Substring) throws(DownloadConfigurationError) {
         let trimmed = text.trimmingSpaces
         if trimmed.isEmpty { throw .emptyProxy }

@@ -1,4 +1,4 @@
-/// Proxy groups in failover order and the shared "current proxy" (client-behaviour.md §4).
+/// Proxy groups in failover order and the shared "current proxy" (docs/format/client-behaviour.md §4).
 ///
 /// Groups are tried in order; members of a group are load-balanced by picking one random
 /// unburned member. A failed member is burned; when all of a group's members are burned, the

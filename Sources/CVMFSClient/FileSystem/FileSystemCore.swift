@@ -17,7 +17,7 @@ public protocol FileSystemCore: AnyObject, Sendable {
     /// The symlink's target after variant expansion.
     func readlink(_ inode: UInt64) throws(FileSystemError) -> [UInt8]
 
-    /// Builds the listing once (client-behaviour.md §8) and returns a handle.
+    /// Builds the listing once (docs/format/client-behaviour.md §8) and returns a handle.
     func openDirectory(_ inode: UInt64) throws(FileSystemError) -> UInt64
     /// Hands out entries from `offset` (0 = start; each entry carries the
     /// offset of the next one) until `body` returns false (reply buffer full).
@@ -59,7 +59,7 @@ public struct OpenedFile: Sendable {
     }
 }
 
-/// `statvfs` figures (client-behaviour.md §9).
+/// `statvfs` figures (docs/format/client-behaviour.md §9).
 public struct FileSystemStatistics: Sendable {
     public var blockSize: UInt64
     public var blocks: UInt64

@@ -1,5 +1,5 @@
 /// Why a file-system operation failed. The FUSE adapter maps each case to one
-/// errno (client-behaviour.md §9); the core never deals in errno.
+/// errno (docs/format/client-behaviour.md §9); the core never deals in errno.
 public enum FileSystemError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The path does not exist (cacheable as a negative entry).
     case notFound

@@ -1,4 +1,4 @@
-/// How entries are presented (client-behaviour.md §3, catalogs.md §11).
+/// How entries are presented (docs/format/client-behaviour.md §3, docs/format/catalogs.md §11).
 public struct FileSystemSettings: Sendable {
     /// `CVMFS_KCACHE_TIMEOUT`.
     public var kernelCacheTimeout: Double = 60

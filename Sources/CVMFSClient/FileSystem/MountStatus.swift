@@ -1,5 +1,5 @@
 /// Mount-wide facts behind the magic extended attributes that do not depend
-/// on the entry (client-behaviour.md, magic xattrs): `user.fqrn`,
+/// on the entry (docs/format/client-behaviour.md §11): `user.fqrn`,
 /// `user.host`, `user.ndownload`, ...
 public protocol MountStatus: Sendable {
     /// The value of a mount-wide magic attribute (name without `user.`), or nil.

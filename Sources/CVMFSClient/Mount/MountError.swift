@@ -1,5 +1,5 @@
 /// Why a mount failed. Each case carries upstream's loader failure code
-/// (client-behaviour.md §1.1), the exit code scripts expect.
+/// (docs/format/client-behaviour.md §1.1), the exit code scripts expect.
 public enum MountError: Error, Sendable, CustomStringConvertible {
     case configuration(String)
     case cache(String)

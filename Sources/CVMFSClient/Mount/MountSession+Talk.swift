@@ -8,7 +8,7 @@ extension MountSession {
         configuration.parameters["CVMFS_TALK_SOCKET"] ?? configuration.workspace + "/cvmfs_io." + configuration.fqrn
     }
 
-    /// Answers one `cvmfs-swift talk` command (client-behaviour.md §12).
+    /// Answers one `cvmfs-swift talk` command (docs/format/client-behaviour.md §12).
     public func answer(_ command: String) -> String {
         let words = command.split(separator: " ").map(String.init)
         switch words {

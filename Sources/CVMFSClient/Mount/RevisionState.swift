@@ -4,7 +4,7 @@ import CVMFSFormat
 struct RevisionState: Sendable {
     var manifest: Manifest
     /// Set when the last check failed (network, signature): the mount keeps
-    /// serving its revision and retries sooner (client-behaviour.md §7).
+    /// serving its revision and retries sooner (docs/format/client-behaviour.md §7).
     var offline = false
     var lastCheck: Double = monotonicNow()
     var lastError: String? = nil

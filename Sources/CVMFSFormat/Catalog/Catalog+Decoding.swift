@@ -17,7 +17,7 @@ extension Catalog {
             throw .corruptRow(catalog: label, rowID: rowID, reason: "mode \(mode) out of range")
         }
         // Decoding the hash fields only matters for rows that have a hash or
-        // chunks; directories and symlinks carry zeros there (catalogs.md §4).
+        // chunks; directories and symlinks carry zeros there (docs/format/catalogs.md §4).
         let algorithm = HashAlgorithm(catalogFlags: rawFlags & EntryFlags.hashAlgorithmField.rawValue)
         let compression = Compression(catalogFlags: flags.rawValue)
         guard let algorithm, let compression else {

@@ -93,7 +93,7 @@ extension Catalog {
     }
 
     /// The extended attributes of an entry: `nil` when it has none, the row is
-    /// missing, or the blob is corrupted (catalogs.md §8 treats that as none).
+    /// missing, or the blob is corrupted (docs/format/catalogs.md §8 treats that as none).
     public func xattrs(of pathHash: PathHash) throws(CatalogError) -> XattrList? {
         guard layout.hasXattr else { return nil }
         return try withStatement(\.xattr, sql: layout.xattrSQL, operation: "xattrs of \(pathHash.hex)") { statement throws(CatalogError) in
@@ -104,7 +104,7 @@ extension Catalog {
     }
 
     /// The chunk list of a file, ordered by offset and checked to be contiguous
-    /// from 0 (objects-and-chunks.md §4.1). Empty when the file has no chunks.
+    /// from 0 (docs/format/objects-and-chunks.md §4.1). Empty when the file has no chunks.
     ///
     /// - Parameters:
     ///   - algorithm: the file's hash algorithm (chunk hashes share it).
@@ -143,7 +143,7 @@ extension Catalog {
 
     /// The chunk list of a chunked entry; throws
     /// ``CatalogError/chunkListMissing(catalog:pathHash:)`` when it is empty,
-    /// which upstream answers with EIO (objects-and-chunks.md §4.2).
+    /// which upstream answers with EIO (docs/format/objects-and-chunks.md §4.2).
     public func chunks(of entry: DirectoryEntry) throws(CatalogError) -> [FileChunk] {
         let list = try chunks(of: entry.pathHash, algorithm: entry.hashAlgorithm, expectedSize: entry.size)
         if list.isEmpty && entry.isChunked { throw .chunkListMissing(catalog: label, pathHash: entry.pathHash) }
@@ -159,7 +159,7 @@ extension Catalog {
     }
 
     /// The nested catalog whose mount point is a component-wise prefix of
-    /// `path` (catalogs.md §7.2); the mount point itself counts only when
+    /// `path` (docs/format/catalogs.md §7.2); the mount point itself counts only when
     /// `includeExact`. At most one can match, as a catalog lists only its direct
     /// nested catalogs.
     public func nestedCatalog(containing path: String, includeExact: Bool) -> NestedCatalogReference? {

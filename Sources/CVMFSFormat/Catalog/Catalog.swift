@@ -1,6 +1,6 @@
 import Synchronization
 
-/// A read-only view of one inflated catalog file (catalogs.md).
+/// A read-only view of one inflated catalog file (docs/format/catalogs.md).
 ///
 /// Opening reads the properties, the statistics, the nested-catalog rows and
 /// the layout once; the SQL for every later query is fixed by that layout and
@@ -25,7 +25,7 @@ public final class Catalog: Sendable {
     public let properties: [String: String]
     /// The `statistics` table; missing counters are 0.
     public let statistics: CatalogStatistics
-    /// `SELECT MAX(rowid) FROM catalog`: the size of this catalog's inode range (catalogs.md §10).
+    /// `SELECT MAX(rowid) FROM catalog`: the size of this catalog's inode range (docs/format/catalogs.md §10).
     public let maxRowID: Int64
     /// `root_prefix`, or `""` for a root catalog.
     public let rootPrefix: String

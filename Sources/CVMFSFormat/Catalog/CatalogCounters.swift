@@ -1,5 +1,5 @@
 /// One set of `statistics` counters, either `self_*` or `subtree_*`
-/// (catalogs.md §14). Missing counters read as 0.
+/// (docs/format/catalogs.md §14). Missing counters read as 0.
 public struct CatalogCounters: Hashable, Sendable {
     public var regular: Int64 = 0
     public var symlink: Int64 = 0

@@ -1,19 +1,19 @@
 /// Everything that can go wrong reading or writing a file catalog. Each case
 /// names the catalog (its hash when known, else its file) so that a log line
-/// is actionable on its own (style §7.3).
+/// is actionable on its own.
 public enum CatalogError: Error, Sendable, CustomStringConvertible {
     /// The file is not an SQLite database (truncated download, wrong object, inflate skipped).
     case notSQLite(catalog: String)
     /// An SQLite call failed; `operation` says what we were doing.
     case sqlite(SQLiteError, catalog: String, operation: String)
-    /// Schema 2.0–2.3, or anything we do not read (catalogs.md §1).
+    /// Schema 2.0–2.3, or anything we do not read (docs/format/catalogs.md §1).
     case unsupportedSchema(catalog: String, schema: String, revision: Int)
     /// A row holds values no valid catalog can hold.
     case corruptRow(catalog: String, rowID: Int64?, reason: String)
     /// An entry name with `/`, NUL, `.` or `..`, or an empty name other than the
     /// catalog's root. Refused because a name must never escape its directory.
     case invalidEntryName(catalog: String, name: [UInt8], rowID: Int64?)
-    /// A file flagged chunked has no rows in `chunks` (objects-and-chunks.md §4.2: EIO).
+    /// A file flagged chunked has no rows in `chunks` (docs/format/objects-and-chunks.md §4.2: EIO).
     case chunkListMissing(catalog: String, pathHash: PathHash)
     /// The chunk list has a gap or an overlap, or does not add up to the file size.
     case chunksNotContiguous(catalog: String, pathHash: PathHash, reason: String)

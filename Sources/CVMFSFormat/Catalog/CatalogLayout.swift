@@ -1,6 +1,6 @@
 /// What one catalog file looks like: its schema version and which optional
 /// columns and tables exist. Decided once at open; every statement's SQL is
-/// derived from it (catalogs.md §1, §13).
+/// derived from it (docs/format/catalogs.md §1, §13).
 ///
 /// Optional columns are detected by name (`pragma_table_info`) rather than
 /// inferred from the revision alone: columns added by `ALTER TABLE` sit at the
@@ -20,7 +20,7 @@ struct CatalogLayout: Sendable {
     var hasStatistics: Bool
 
     /// Schema versions we read: 2.4 and 2.5, the ones the upstream client accepts
-    /// besides the legacy 1.x formats, which we leave out (catalogs.md §1 allows it).
+    /// besides the legacy 1.x formats, which we leave out (docs/format/catalogs.md §1 allows it).
     var isSupported: Bool {
         abs(schema - 2.5) < 0.0005 || abs(schema - 2.4) < 0.0005
     }

@@ -17,7 +17,7 @@ extension CatalogWriter {
             wroteRoot = true
         }
         let pathHash = PathHash(path: path)
-        // The repository root has a null parent (catalogs.md §3).
+        // The repository root has a null parent (docs/format/catalogs.md §3).
         let parentHash = path.isEmpty ? PathHash.null : PathHash(path: String(parentPath))
         if let previous = lastChild[parentHash], !previous.lexicographicallyPrecedes(name) {
             throw .invalidPath(catalog: self.path, path: path, reason: "siblings must be added in ascending name order")

@@ -1,5 +1,5 @@
 /// Writes a new catalog file, schema 2.5 revision 7, with the tables, index
-/// and properties upstream's server creates (catalogs.md §2, §6, §14).
+/// and properties upstream's server creates (docs/format/catalogs.md §2, §6, §14).
 ///
 /// The publisher rewrites each catalog from scratch every revision, so there is
 /// no update path; ``init(path:rootPrefix:revision:previousRevision:lastModified:ttl:)``
@@ -54,7 +54,7 @@ public final class CatalogWriter {
     ///   - revision: the `revision` property.
     ///   - previousRevision: this catalog's previous version. `nil` leaves the
     ///     key out of a root catalog (first revision) and writes the null hash
-    ///     (40 zeros) into a nested one, as upstream does (catalogs.md §6).
+    ///     (40 zeros) into a nested one, as upstream does (docs/format/catalogs.md §6).
     ///   - lastModified: UNIX seconds.
     ///   - ttl: `TTL` in seconds; written to root catalogs only.
     public init(

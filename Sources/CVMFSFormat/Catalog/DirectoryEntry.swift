@@ -1,4 +1,4 @@
-/// One row of a catalog's `catalog` table, decoded (catalogs.md §4, §5).
+/// One row of a catalog's `catalog` table, decoded (docs/format/catalogs.md §4, §5).
 ///
 /// A plain value: lookups return it by value and it holds at most two small
 /// heap arrays (the name, and the symlink target for symlinks). Names and
@@ -33,7 +33,7 @@ public struct DirectoryEntry: Hashable, Sendable {
     public var symlinkBytes: [UInt8]
     /// The row's `xattr` column is not NULL; read the list with ``Catalog/xattrs(of:)``.
     public var hasXattrs: Bool
-    /// SQLite rowid, the basis of inode numbers (catalogs.md §10). 0 for entries not read from a catalog.
+    /// SQLite rowid, the basis of inode numbers (docs/format/catalogs.md §10). 0 for entries not read from a catalog.
     public var rowID: Int64
     /// MD5 of the full path (the value the catalog was queried with).
     public var pathHash: PathHash

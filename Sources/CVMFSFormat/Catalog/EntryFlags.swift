@@ -1,4 +1,4 @@
-/// The `flags` column of a catalog row (catalogs.md §4). The file type is taken
+/// The `flags` column of a catalog row (docs/format/catalogs.md §4). The file type is taken
 /// from `mode`, never from these bits; the hash-algorithm and compression fields
 /// (bits 8–13) are decoded separately into ``DirectoryEntry``.
 public struct EntryFlags: OptionSet, Hashable, Sendable {

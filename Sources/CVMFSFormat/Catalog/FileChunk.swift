@@ -1,5 +1,5 @@
 /// One row of the `chunks` table: a piece of a chunked file
-/// (objects-and-chunks.md §4.1). Offsets and sizes are in the uncompressed file;
+/// (docs/format/objects-and-chunks.md §4.1). Offsets and sizes are in the uncompressed file;
 /// the object is `data/xx/…P`, compressed as the owning file says.
 public struct FileChunk: Hashable, Sendable {
     /// Byte offset in the uncompressed file.

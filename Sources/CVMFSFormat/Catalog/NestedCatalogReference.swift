@@ -1,4 +1,4 @@
-/// A row of `nested_catalogs` or `bind_mountpoints` (catalogs.md §2, §7).
+/// A row of `nested_catalogs` or `bind_mountpoints` (docs/format/catalogs.md §2, §7).
 public struct NestedCatalogReference: Hashable, Sendable {
     /// Full repository path of the mount point, e.g. `/sw/gcc`.
     public var path: String

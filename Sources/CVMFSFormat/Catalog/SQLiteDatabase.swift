@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// One SQLite connection; the only place that opens, closes and executes on a
-/// connection (style §7.4).
+/// connection, so that every SQLite return code is checked in one place.
 ///
 /// Not thread-safe by itself: read-only connections are opened with
 /// `SQLITE_OPEN_NOMUTEX` (SQLite's multi-thread mode), so whoever owns the
@@ -15,7 +15,7 @@ public final class SQLiteDatabase {
     public enum Mode: Sendable {
         /// `SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX` on the `unix-none` VFS
         /// (no file locks), with `PRAGMA temp_store=2` and
-        /// `PRAGMA locking_mode=EXCLUSIVE` like upstream's client (catalogs.md
+        /// `PRAGMA locking_mode=EXCLUSIVE` like upstream's client (docs/format/catalogs.md
         /// §13): no temporary file is ever written next to the cache, and a
         /// query does not lock, unlock and re-read the file header each time
         /// (without this every lookup cost three system calls and the page

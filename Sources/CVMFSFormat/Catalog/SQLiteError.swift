@@ -3,8 +3,8 @@ import CSQLite
 /// A failed SQLite call, with everything an operator needs to act on it:
 /// the extended result code, SQLite's own message, the statement and the file.
 ///
-/// Result codes are an open set (style §2.1), so the code is kept as a raw
-/// integer rather than folded into a closed enum.
+/// Result codes are an open set (SQLite adds extended codes over time), so the
+/// code is kept as a raw integer rather than folded into a closed enum.
 public struct SQLiteError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The extended result code (`sqlite3_extended_errcode`).
     public let extendedCode: Int32

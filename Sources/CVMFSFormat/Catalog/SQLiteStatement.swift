@@ -1,12 +1,12 @@
 import CSQLite
 
-/// A prepared statement, owned by exactly one object and finalized in `deinit`
-/// (style §5.2). Reuse it with ``reset()`` → bind → ``step()``.
+/// A prepared statement, owned by exactly one object and finalized in `deinit`.
+/// Reuse it with ``reset()`` (which also clears the bindings) → bind → ``step()``.
 ///
 /// After ``step()`` throws, the statement must be dropped and prepared again:
 /// `sqlite3_reset` returns the same error and does not promise a usable
 /// statement after e.g. `SQLITE_CORRUPT` (SQLite doc of `sqlite3_reset`), so
-/// a corrupt catalog must not poison the next lookup (style §5.4).
+/// a corrupt catalog must not poison the next lookup.
 public final class SQLiteStatement {
     let handle: OpaquePointer
     /// Kept so the connection outlives the statement.
@@ -32,7 +32,7 @@ public final class SQLiteStatement {
     }
 
     // A failed bind can only mean a wrong index or a statement in the wrong
-    // state, i.e. a bug in our code (style §5.5).
+    // state, i.e. a bug in our code: stop rather than run the wrong query.
     func checkBind(_ rc: Int32, _ index: Int32) {
         if rc != SQLITE_OK { fatalError("sqlite3_bind failed (\(rc)) at index \(index) of \(sql)") }
     }
@@ -75,7 +75,7 @@ public final class SQLiteStatement {
 
     /// Binds `bytes` as a BLOB without copying, for the duration of `body` only;
     /// the binding is cleared again before returning so the statement never
-    /// points at freed memory (style §5.3).
+    /// points at freed memory.
     public func withBorrowedBlob<R, E: Error>(_ bytes: UnsafeRawBufferPointer, at index: Int32, _ body: () throws(E) -> R) throws(E) -> R {
         checkBind(cvmfs_sqlite_bind_blob_static(handle, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, Int32(bytes.count)), index)
         defer { sqlite3_reset(handle); sqlite3_clear_bindings(handle) }

@@ -1,6 +1,7 @@
 /// A catalog's connection and its prepared statements, owned by the catalog's
 /// `Mutex`. A slot is emptied when its statement fails, so the next call
-/// prepares a fresh one (style §5.4).
+/// prepares a fresh one: a statement whose step failed is never reused, so a
+/// corrupt catalog cannot poison the next query.
 final class StatementCache {
     let database: SQLiteDatabase
     var lookup: SQLiteStatement?

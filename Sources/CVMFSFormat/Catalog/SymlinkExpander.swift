@@ -1,4 +1,4 @@
-/// Expands `$(VAR)` and `$(VAR:-default)` in symlink targets (catalogs.md §9).
+/// Expands `$(VAR)` and `$(VAR:-default)` in symlink targets (docs/format/catalogs.md §9).
 ///
 /// Variables come from a lookup closure (the client passes its environment).
 /// A variable that is set to the empty string counts as set, so its empty value

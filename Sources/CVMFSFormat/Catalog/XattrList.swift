@@ -1,5 +1,5 @@
 /// Extended attributes of one entry, and their version-1 blob format
-/// (catalogs.md §8): `u8 version=1, u8 count`, then per entry
+/// (docs/format/catalogs.md §8): `u8 version=1, u8 count`, then per entry
 /// `u8 keyLength, u8 valueLength, key, value`, keys ascending.
 ///
 /// Keys are 1–255 bytes without NUL, values 0–255 bytes, at most 255 entries:

@@ -4,7 +4,7 @@ import CCrypto
 ///
 /// SHA-1 and RIPEMD-160 use OpenSSL's context structs, which live inline and
 /// allocate nothing; SHAKE128 needs an EVP context (squeezed to 160 bits,
-/// objects-and-chunks.md §1).
+/// docs/format/objects-and-chunks.md §1).
 public struct ContentHasher: ~Copyable {
     public let algorithm: HashAlgorithm
     private var sha: SHA_CTX

@@ -1,7 +1,7 @@
-/// A content-hash algorithm of CernVM-FS (repository-layout.md §3.2).
+/// A content-hash algorithm of CernVM-FS (docs/format/repository-layout.md §3.2).
 ///
 /// The raw values are upstream's `shash::Algorithms` enum, so that catalog flag
-/// bits decode with `rawValue = bits + 1` (catalogs.md §4).
+/// bits decode with `rawValue = bits + 1` (docs/format/catalogs.md §4).
 public enum HashAlgorithm: Int, Sendable, CaseIterable, CustomStringConvertible {
     case sha1 = 1
     case rmd160 = 2

@@ -1,4 +1,4 @@
-/// The type letter appended to an object's name on the server (repository-layout.md §3.3).
+/// The type letter appended to an object's name on the server (docs/format/repository-layout.md §3.3).
 public enum ObjectSuffix: UInt8, Sendable {
     case none = 0
     case catalog = 0x43      // C

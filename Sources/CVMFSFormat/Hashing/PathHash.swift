@@ -1,7 +1,7 @@
 import CCrypto
 
 /// The MD5 of a repository path split into the two signed 64-bit integers that
-/// key catalog rows (catalogs.md §3): bytes 0–7 and 8–15, little-endian.
+/// key catalog rows (docs/format/catalogs.md §3): bytes 0–7 and 8–15, little-endian.
 public struct PathHash: Hashable, Sendable {
     public let high: Int64   // md5path_1
     public let low: Int64    // md5path_2

@@ -1,4 +1,4 @@
-/// How an object's bytes are stored on the server (objects-and-chunks.md §2).
+/// How an object's bytes are stored on the server (docs/format/objects-and-chunks.md §2).
 /// The raw value is the code in bits 11–13 of catalog flags.
 public enum Compression: Int, Sendable, CustomStringConvertible {
     case zlib = 0

@@ -1,7 +1,7 @@
 import CZlib
 
 /// Streams an object's bytes as served, verifying its content hash and
-/// inflating zlib on the fly (objects-and-chunks.md §1–2).
+/// inflating zlib on the fly (docs/format/objects-and-chunks.md §1–2).
 ///
 /// Feed the bytes with `consume`, then call `finish`: only when `finish`
 /// succeeds have the hash, the zlib end marker and (if given) the size been

@@ -2,7 +2,7 @@ import CZlib
 
 /// Turns plain bytes into an object as the server stores it: zlib-deflated at
 /// the default level (or left plain), hashed over the stored bytes
-/// (objects-and-chunks.md §1).
+/// (docs/format/objects-and-chunks.md §1).
 public struct ObjectEncoder: ~Copyable {
     public let compression: Compression
     private var hasher: ContentHasher

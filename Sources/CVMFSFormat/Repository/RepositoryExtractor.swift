@@ -44,7 +44,7 @@ public struct RepositoryExtractor {
                 return
             }
             if entry.isRegular {
-                // Hard links share a group id within one catalog (catalogs.md §5).
+                // Hard links share a group id within one catalog (docs/format/catalogs.md §5).
                 let groupKey = entry.hardlinkGroup != 0 ? "\(item.catalog.label)/\(entry.hardlinkGroup)" : nil
                 if let groupKey, let first = linkGroups[groupKey] {
                     guard link(first, target) == 0 else { throw Self.failure(target, "link") }

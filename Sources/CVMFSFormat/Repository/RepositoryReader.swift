@@ -13,7 +13,7 @@ public final class RepositoryReader {
     private let scratch: ScratchFolder
     private var catalogs: [ContentHash: Catalog] = [:]
 
-    /// Verifies the chain (manifest-and-signatures.md §5) with `publicKeys`.
+    /// Verifies the chain (docs/format/manifest-and-signatures.md §5) with `publicKeys`.
     /// Without `fqrn`, the manifest's own `N` is used; the whitelist must
     /// still name the same repository.
     public init(source: any RepositorySource, publicKeys: [RSAPublicKey], fqrn: String? = nil, now: Int64? = nil) throws(RepositoryError) {

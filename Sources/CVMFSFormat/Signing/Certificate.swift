@@ -1,7 +1,7 @@
 import CCrypto
 
 /// A repository certificate: an X.509 certificate whose only job is to carry
-/// the public key that signs the manifest (manifest-and-signatures.md §4).
+/// the public key that signs the manifest (docs/format/manifest-and-signatures.md §4).
 ///
 /// `@unchecked Sendable`: the `X509` is never modified after creation, and
 /// reading it (DER, PEM, public key) from several threads is safe in OpenSSL 3.

@@ -1,5 +1,5 @@
 /// The envelope shared by every signed document: payload, `--`, printable
-/// hash of the payload, binary signature (manifest-and-signatures.md §1).
+/// hash of the payload, binary signature (docs/format/manifest-and-signatures.md §1).
 ///
 /// Parsing checks that the payload hashes to the hash line; the signature
 /// is checked by the caller, because manifest and whitelist use different

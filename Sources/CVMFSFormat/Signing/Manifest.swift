@@ -1,5 +1,5 @@
 /// The repository manifest `/.cvmfspublished`: which root catalog to mount
-/// and how to check it (manifest-and-signatures.md §2).
+/// and how to check it (docs/format/manifest-and-signatures.md §2).
 public struct Manifest: Sendable, Equatable {
     /// `C`: the root catalog's content hash; its algorithm is the repository's.
     public var rootCatalog: ContentHash

@@ -1,5 +1,5 @@
 /// Runs the client's trust chain for a repository manifest in the order of
-/// manifest-and-signatures.md §5: manifest fields, certificate, manifest
+/// docs/format/manifest-and-signatures.md §5: manifest fields, certificate, manifest
 /// signature, whitelist, fingerprint. Downloads are the caller's job; this
 /// type only judges bytes.
 public struct ManifestVerifier: Sendable {

@@ -1,7 +1,8 @@
 import CCrypto
 
 /// An RSA private key of a publisher: the master key that signs the
-/// whitelist, or the certificate key that signs the manifest (§2.2, §3.3).
+/// whitelist, or the certificate key that signs the manifest
+/// (docs/format/manifest-and-signatures.md §2.2, §3.3).
 ///
 /// `@unchecked Sendable`: the `EVP_PKEY` is never modified after creation,
 /// and OpenSSL 3 allows concurrent signing with one key object.

@@ -1,7 +1,7 @@
 import CCrypto
 
-/// An RSA public key: a repository master key (whitelist, §3.3) or the key
-/// of a repository certificate (manifest, §2.2).
+/// An RSA public key: a repository master key (whitelist, docs/format/manifest-and-signatures.md
+/// §3.3) or the key of a repository certificate (manifest, §2.2).
 ///
 /// `@unchecked Sendable`: the `EVP_PKEY` is never modified after creation,
 /// and OpenSSL 3 allows concurrent verification with one key object.

@@ -2,7 +2,7 @@
 /// under upstream's file names so existing `/etc/cvmfs/keys` work as is:
 ///
 /// - `<fqrn>.masterkey`: master private key (signs the whitelist), mode 0600
-/// - `<fqrn>.pub`: master public key (what clients trust, §6)
+/// - `<fqrn>.pub`: master public key (what clients trust, docs/format/manifest-and-signatures.md §6)
 /// - `<fqrn>.key`: certificate private key (signs the manifest), mode 0600
 /// - `<fqrn>.crt`: self-signed PEM certificate for that key (the `X` object)
 public struct RepositoryKeys: Sendable {

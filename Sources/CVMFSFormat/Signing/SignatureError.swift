@@ -2,7 +2,7 @@
 ///
 /// Each case carries what a user needs to find the problem: the document,
 /// the repository name, the expected and actual values, the file path
-/// (manifest-and-signatures.md §5 lists the client's checks in order).
+/// (docs/format/manifest-and-signatures.md §5 lists the client's checks in order).
 public enum SignatureError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The letter has no `\n--\n` line between payload and hash (§1, step 1).
     case missingSeparator(document: SignedDocument)

@@ -1,6 +1,6 @@
 /// The three signed or trust-carrying documents of a repository, named in
 /// every `SignatureError` so a user knows which file to look at
-/// (manifest-and-signatures.md §1–4).
+/// (docs/format/manifest-and-signatures.md §1–4).
 public enum SignedDocument: String, Sendable, CustomStringConvertible {
     case manifest
     case whitelist

@@ -1,5 +1,5 @@
 /// The repository whitelist `/.cvmfswhitelist`: which certificates may sign
-/// the manifest, and until when (manifest-and-signatures.md §3).
+/// the manifest, and until when (docs/format/manifest-and-signatures.md §3).
 public struct Whitelist: Sendable, Equatable {
     /// Line 1; upstream checks only its length, so an unreadable value is `nil`.
     public let created: WhitelistTimestamp?

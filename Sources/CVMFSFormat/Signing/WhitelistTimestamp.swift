@@ -1,7 +1,7 @@
 import Glibc
 
 /// A UTC time as the whitelist writes it: `YYYYMMDDHHMMSS`
-/// (`WhitelistTimestamp()` upstream, manifest-and-signatures.md §3.1).
+/// (`WhitelistTimestamp()` upstream, docs/format/manifest-and-signatures.md §3.1).
 public struct WhitelistTimestamp: Sendable, Equatable, CustomStringConvertible {
     public let year: Int
     public let month: Int

@@ -69,7 +69,7 @@ extension CVMFSSwift {
                 + "\(f("failed")) failed, \(f("stopped_by_quota")) stopped at the cache quota"
         }
 
-        /// Cache use and quota in KiB, from statfs of the mount (client-behaviour.md §9).
+        /// Cache use and quota in KiB, from statfs of the mount (docs/format/client-behaviour.md §9).
         private func statfsFigures(_ path: String) -> (used: UInt64, max: UInt64) {
             var s = statvfs()
             guard statvfs(path, &s) == 0 else { return (0, 0) }
