@@ -66,6 +66,14 @@ public final class CurlEasy: @unchecked Sendable {
         return status
     }
 
+    /// Seconds from the start of the last transfer to its first response byte
+    /// (`CURLINFO_STARTTRANSFER_TIME_T`): one round trip on a reused connection.
+    public var firstByteSeconds: Double {
+        var microseconds: curl_off_t = 0
+        _ = cvmfs_curl_getinfo_off(pointer, CURLINFO_STARTTRANSFER_TIME_T, &microseconds)
+        return Double(microseconds) / 1_000_000
+    }
+
     /// libcurl's detailed message for the last failure, or `curl_easy_strerror`'s text.
     public func message(for code: CurlCode) -> String {
         errorBuffer[0] != 0 ? String(cString: errorBuffer) : code.message

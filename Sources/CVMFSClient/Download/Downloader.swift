@@ -3,7 +3,7 @@ import Glibc
 import Synchronization
 
 /// Fetches files from the Stratum 1 host chain through the proxy chain, with retries and
-/// failover (client-behaviour.md §4–5).
+/// failover (docs/format/client-behaviour.md §4–5).
 ///
 /// Thread-safe: any number of threads (FUSE workers) may call `fetch` at once. Shared state
 /// sits behind three `Mutex`es, each named where it is declared; none is held during a transfer
@@ -18,6 +18,8 @@ public final class Downloader: Sendable {
     /// Counters over all fetches.
     private let counters: Mutex<DownloadStatistics>
     private let share: CurlShare
+    /// `firstByteLatency`, in nanoseconds.
+    private let firstByteNanoseconds = Atomic<Int>(0)
     /// Bounds the transfers in flight; demand before background.
     private let gate: TransferGate
 
@@ -204,7 +206,26 @@ public final class Downloader: Sendable {
         } catch {
             return .failure(.badData(url: url, host: route.host, proxy: route.proxy, reason: "\(error)"), .badData)
         }
+        noteFirstByte(seconds: handle.easy.firstByteSeconds)
         return .success(bytes: context.bytes)
+    }
+
+    // MARK: - Latency
+
+    /// The time to the first response byte of recent successful transfers (a
+    /// moving average over about four), 0 before the first: about one round
+    /// trip to the server the requests go to, which sizes the read-ahead.
+    public var firstByteLatency: Duration { .nanoseconds(firstByteNanoseconds.load(ordering: .relaxed)) }
+
+    private func noteFirstByte(seconds: Double) {
+        let sample = Int(seconds * 1e9)
+        var old = firstByteNanoseconds.load(ordering: .relaxed)
+        while true {
+            let new = old == 0 ? sample : (3 * old + sample) / 4
+            let (exchanged, original) = firstByteNanoseconds.compareExchange(expected: old, desired: new, ordering: .relaxed)
+            if exchanged { return }
+            old = original
+        }
     }
 
     // MARK: - Shared pointers

@@ -4,13 +4,15 @@ import CVMFSFormat
 
 /// An open regular file. A whole-object file is downloaded at open and read
 /// with `pread`; a chunked file fetches each chunk when a read first touches
-/// it (objects-and-chunks.md §4.2).
+/// it (docs/format/objects-and-chunks.md §4.2).
 final class OpenFile: Sendable {
     /// The file's repository path, for messages.
     private let path: [UInt8]
     private let compression: Compression
     private let provider: any ObjectProvider
     private let recorder: ProfileRecorder
+    /// Fetches the next chunks of a sequential read; nil reads chunk by chunk.
+    private let readAhead: ChunkPrefetcher?
     private let content: Content
     /// The chunk a chunked file's handle has open; reads of one handle are serialized by it.
     private let current = Mutex<OpenChunk?>(nil)
@@ -30,10 +32,11 @@ final class OpenFile: Sendable {
     }
 
     init(path: [UInt8], catalog: MountedCatalog, entry: DirectoryEntry, provider: any ObjectProvider,
-         recorder: ProfileRecorder) throws(FileSystemError) {
+         recorder: ProfileRecorder, readAhead: ChunkPrefetcher?) throws(FileSystemError) {
         self.path = path
         self.provider = provider
         self.recorder = recorder
+        self.readAhead = readAhead
         compression = entry.compression
         let pathText = String(decoding: path, as: UTF8.self)
         if entry.isChunked {
@@ -211,7 +214,8 @@ final class OpenFile: Sendable {
     }
 
     private func prefetch(_ chunks: [FileChunk], after index: Int) {
-        let end = min(chunks.count, index + 1 + ChunkPrefetcher.depth)
+        guard let readAhead else { return }
+        let end = min(chunks.count, index + 1 + readAhead.depth)
         var done = prefetched.load(ordering: .relaxed)
         var start: Int
         repeat {
@@ -224,7 +228,7 @@ final class OpenFile: Sendable {
         let jobs = chunks[start..<end].map {
             ChunkPrefetcher.Job(hash: $0.hash, compression: compression, size: $0.size, provider: provider)
         }
-        ChunkPrefetcher.shared.enqueue(jobs)
+        readAhead.enqueue(jobs)
     }
 
     /// Opens and pins a chunk, refusing a cached copy shorter than the catalog says.

@@ -15,6 +15,7 @@ public final class RepositoryFileSystem: FileSystemCore {
     public let recorder = ProfileRecorder()
     /// Starts a profiled directory's start-up profile at its first lookup; nil: profiles off.
     let profiles: ProfilePrefetcher?
+    let readAhead: ChunkPrefetcher?
 
     /// Inodes the kernel holds, with their lookup counts.
     let inodes = Mutex(InodeTable())
@@ -30,9 +31,10 @@ public final class RepositoryFileSystem: FileSystemCore {
     public var kernelCacheTimeout: Double { settings.kernelCacheTimeout }
 
     public init(tree: CatalogTree, provider: any ObjectProvider, status: any MountStatus, settings: FileSystemSettings,
-                profiles: ProfilePrefetcher? = nil) throws(FileSystemError) {
+                profiles: ProfilePrefetcher? = nil, readAhead: ChunkPrefetcher? = nil) throws(FileSystemError) {
         currentTree = Mutex(tree)
         self.profiles = profiles
+        self.readAhead = readAhead
         self.provider = provider
         self.status = status
         self.settings = settings
@@ -157,7 +159,7 @@ public final class RepositoryFileSystem: FileSystemCore {
         }
     }
 
-    /// Applies a new revision (client-behaviour.md §7): later lookups and
+    /// Applies a new revision (docs/format/client-behaviour.md §7): later lookups and
     /// listings use `newTree`, whose inodes start past every inode handed out
     /// so far; inodes the kernel still holds keep answering with the revision
     /// they came from, so open files keep reading their old content. Returns
@@ -255,7 +257,8 @@ public final class RepositoryFileSystem: FileSystemCore {
         let entry = try entry(of: record)
         if recorder.isRecording && !entry.isChunked { recorder.noteOpen(path) }
         let file = try countingIOErrors { () throws(FileSystemError) in
-            try OpenFile(path: path, catalog: record.catalog, entry: entry, provider: provider, recorder: recorder)
+            try OpenFile(path: path, catalog: record.catalog, entry: entry, provider: provider, recorder: recorder,
+                         readAhead: readAhead)
         }
         let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         files.withLock { $0[handle] = file }

@@ -10,7 +10,7 @@ public enum RevisionCheck: Sendable, Equatable {
 
 extension MountSession {
     /// Looks for a newer signed revision and applies it without unmounting
-    /// (client-behaviour.md §7). A manifest older than the mounted one is
+    /// (docs/format/client-behaviour.md §7). A manifest older than the mounted one is
     /// refused (replay guard), as is one that fails any step of the chain;
     /// the mount then stays on its revision.
     @discardableResult
@@ -45,7 +45,7 @@ extension MountSession {
         } catch {
             return .failure(.signature("\(configuration.fqrn): \(error)"))
         }
-        // Same root catalog: nothing to do (§5 step 5).
+        // Same root catalog: nothing to do (docs/format/manifest-and-signatures.md §5 step 5).
         if announced.rootCatalog == current.rootCatalog || announced.revision <= current.revision {
             return .success(.upToDate(revision: current.revision))
         }
@@ -95,7 +95,7 @@ extension MountSession {
 
     public var isOffline: Bool { revisionState.withLock { $0.offline } }
 
-    /// Whether this mount follows new revisions at all (§7: a fixed root does not).
+    /// Whether this mount follows new revisions at all (docs/format/client-behaviour.md §7: a fixed root does not).
     public var followsRevisions: Bool {
         configuration.autoUpdate && configuration.rootHash == nil && configuration.repositoryTag == nil
     }
@@ -105,7 +105,7 @@ extension MountSession {
         guard followsRevisions else { return }
         let session = self
         spawnDetachedThread {
-            while true {
+            while !session.isShutDown.load(ordering: .relaxed) {
                 let wait = session.secondsUntilNextCheck
                 if wait > 0 {
                     var ts = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - wait.rounded(.down)) * 1e9))

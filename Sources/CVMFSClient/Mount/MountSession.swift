@@ -11,6 +11,8 @@ public final class MountSession: MountStatus {
     public let provider: CachedObjectProvider
     /// Fetches start-up profiles ahead (`CVMFS_SWIFT_PROFILES`, docs/profiles.md); nil when off.
     public let profiles: ProfilePrefetcher?
+    /// Fetches the next chunks of sequential reads, as far ahead as the latency needs.
+    public let readAhead: ChunkPrefetcher
     let verifier: ManifestVerifier
     let revisionState: Mutex<RevisionState>
     /// The verified manifest of the mounted revision.
@@ -22,6 +24,8 @@ public final class MountSession: MountStatus {
     private let mountpointPath = Mutex("")
     let kernelInvalidator = Mutex<(@Sendable ([(parent: UInt64, name: [UInt8])]) -> Void)?>(nil)
     private let ioErrors = Atomic<Int>(0)
+    /// Set by `shutDown`; the revision timer ends when it sees it.
+    let isShutDown = Atomic<Bool>(false)
 
     /// The client's version, as `user.version` and the User-Agent show it.
     public static let version = "2.12.0.0"
@@ -58,6 +62,7 @@ public final class MountSession: MountStatus {
         }
         Log.debug("\(configuration.fqrn): cache \(configuration.cacheDirectory) open")
         provider = CachedObjectProvider(cache: cache, downloader: downloader)
+        readAhead = ChunkPrefetcher(latency: { [downloader] in downloader.firstByteLatency })
         profiles = configuration.profilesEnabled
             ? ProfilePrefetcher(provider: provider, workers: downloader.backgroundTransferSlots) : nil
         let fqrn = configuration.fqrn
@@ -70,7 +75,7 @@ public final class MountSession: MountStatus {
             manifestBytes = try downloader.fetchToMemory(".cvmfspublished", limit: 1 << 20)
             whitelistBytes = try downloader.fetchToMemory(".cvmfswhitelist", limit: 1 << 20)
         } catch {
-            // Offline mode (client-behaviour.md §7): serve the newest revision
+            // Offline mode (docs/format/client-behaviour.md §7): serve the newest revision
             // this cache verified before, if its root catalog is still here.
             guard let breadcrumb, let cached = try? cache.open(breadcrumb.catalogHash) else {
                 throw .download("\(fqrn): \(error)")
@@ -121,7 +126,7 @@ public final class MountSession: MountStatus {
         if fileSystemSettings == nil { settings.variable = VariantEnvironment(configuration: configuration).lookup }
         do {
             let fileSystem = try RepositoryFileSystem(tree: tree, provider: provider, status: self, settings: settings,
-                                                      profiles: profiles)
+                                                      profiles: profiles, readAhead: readAhead)
             currentFileSystem.withLock { $0 = fileSystem }
         } catch {
             throw .catalog("\(fqrn): \(error)")
@@ -160,6 +165,15 @@ public final class MountSession: MountStatus {
     }
 
     // MARK: - MountStatus
+
+    /// Ends the background work once the mount is gone: queued read-ahead and
+    /// profile runs stop, the revision timer ends, then the cache is closed.
+    public func shutDown() {
+        isShutDown.store(true, ordering: .relaxed)
+        readAhead.stop()
+        profiles?.cancelAll()
+        cache.close()
+    }
 
     public func countIOError(_ reason: String) {
         ioErrors.wrappingAdd(1, ordering: .relaxed)
@@ -222,7 +236,7 @@ public final class MountSession: MountStatus {
         return Array(text.utf8)
     }
 
-    /// The root catalog's TTL, capped by `CVMFS_MAX_TTL` (client-behaviour.md §7).
+    /// The root catalog's TTL, capped by `CVMFS_MAX_TTL` (docs/format/client-behaviour.md §7).
     public var effectiveTTL: UInt64 {
         let ttl = currentFileSystem.withLock { $0?.tree.root.catalog.ttl } ?? 240
         if configuration.maxTTLMinutes > 0 { return min(ttl, UInt64(configuration.maxTTLMinutes) * 60) }

@@ -110,7 +110,7 @@ extension CVMFSSwift {
                 }
                 throw CommandFailure("\(configuration.fqrn): \(error)", exitCode: 4)
             }
-            session.cache.close()
+            session.shutDown()
         }
 
         /// Options the upstream mount helper passes to cvmfs2 that mean
