@@ -9,12 +9,12 @@ extension FileSystemError {
     public var errno: Int32 {
         switch self {
         case .notFound: return ENOENT
-        case .io: return EIO
+        case .object(_, let cause): return cause.isNoSpace ? ENOSPC : EIO
+        case .catalog, .read, .inconsistent: return EIO
         case .notADirectory: return ENOTDIR
         case .isADirectory: return EISDIR
         case .notASymlink: return EINVAL
         case .noAttribute: return ENODATA
-        case .noSpace: return ENOSPC
         case .tooManyOpenFiles: return EMFILE
         case .permissionDenied: return EACCES
         case .staleHandle: return ESTALE

@@ -16,7 +16,7 @@ struct CacheQuotaTests {
         for (i, object) in objects.enumerated() {
             // Half of the objects have an unknown size (like catalogs): the reservation grows.
             let size: Int64? = i % 2 == 0 ? Int64(object.plain.count) : nil
-            let fd = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: size, kind: i % 2 == 0 ? .regular : .catalog) { sink in
+            let fd = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: size, kind: i % 2 == 0 ? .regular : .catalog) { (sink) throws(DownloadError) in
                 try object.serve(sink)
                 #expect(dir.diskUsage() <= Self.limit)
                 #expect(cache.usage().used + cache.reservedBytes <= Self.limit)

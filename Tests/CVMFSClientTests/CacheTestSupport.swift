@@ -45,22 +45,27 @@ struct CacheTestObject {
         (stored, hash) = ObjectEncoder.encode(plain, algorithm: .sha1, compression: compression)
     }
 
-    /// A download closure that streams `bytes` in 4 KiB pieces and finishes.
-    static func serve(_ bytes: [UInt8]) -> (any ObjectSink) throws -> Void {
-        { sink in
-            try bytes.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = min(4096, raw.count - offset)
-                    try sink.write(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + n]))
-                    offset += n
+    /// A download closure that streams `bytes` in 4 KiB pieces and finishes;
+    /// a sink's refusal comes back as bad data, as `Downloader` reports it.
+    static func serve(_ bytes: [UInt8]) -> (any ObjectSink) throws(DownloadError) -> Void {
+        { (sink) throws(DownloadError) in
+            do {
+                try bytes.withUnsafeBytes { raw in
+                    var offset = 0
+                    while offset < raw.count {
+                        let n = min(4096, raw.count - offset)
+                        try sink.write(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + n]))
+                        offset += n
+                    }
                 }
+                try sink.finish()
+            } catch {
+                throw .badData(url: "test://object", host: "test://", proxy: .direct, reason: "\(error)")
             }
-            try sink.finish()
         }
     }
 
-    var serve: (any ObjectSink) throws -> Void { Self.serve(stored) }
+    var serve: (any ObjectSink) throws(DownloadError) -> Void { Self.serve(stored) }
 }
 
 /// Reads a whole descriptor (and closes it).

@@ -58,9 +58,9 @@ struct CacheTests {
         let object = CacheTestObject(size: 80_000)
         var bad = object.stored
         bad[10] ^= 0x01
-        let fd = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: Int64(object.plain.count), kind: .chunk) { sink in
+        let fd = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: Int64(object.plain.count), kind: .chunk) { (sink) throws(DownloadError) in
             do { try CacheTestObject.serve(bad)(sink) } catch {
-                try sink.reset()
+                do { try sink.reset() } catch { throw .sinkReset(url: "test://object", reason: "\(error)") }
                 try CacheTestObject.serve(object.stored)(sink)
             }
         }
@@ -92,7 +92,7 @@ struct CacheTests {
         let successes = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: 16) { _ in
             do {
-                let fd = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: Int64(object.plain.count), kind: .regular) { sink in
+                let fd = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: Int64(object.plain.count), kind: .regular) { (sink) throws(DownloadError) in
                     calls.add(1, ordering: .relaxed)
                     usleep(200_000)
                     try CacheTestObject.serve(object.stored)(sink)
@@ -115,9 +115,9 @@ struct CacheTests {
         let failures = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
             do {
-                _ = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: nil, kind: .regular) { _ in
+                _ = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: nil, kind: .regular) { (_) throws(DownloadError) in
                     usleep(100_000)
-                    throw CacheError.downloadFailed(hash: object.hash, reason: "all hosts down")
+                    throw DownloadError.hostHTTP(url: "http://stratum1/x", host: "http://stratum1", proxy: .direct, status: 503)
                 }
             } catch {
                 failures.add(1, ordering: .relaxed)

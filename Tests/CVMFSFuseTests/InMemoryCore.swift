@@ -1,4 +1,5 @@
 import CVMFSClient
+import CVMFSFormat
 import Synchronization
 
 /// A small read-only tree for mounting in tests:
@@ -168,7 +169,10 @@ final class InMemoryCore: FileSystemCore {
             bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[Int(offset)..<Int(offset) + count])) }
             return count
         case 5:
-            throw .io("download of the broken test file failed")
+            let hash = ContentHash(printable: "0123456789abcdef0123456789abcdef01234567")!
+            let path = hash.objectPath(suffix: .none)
+            throw .object(path, .downloadFailed(hash: hash, .hostHTTP(url: "http://stratum1/" + path, host: "http://stratum1",
+                                                                       proxy: .direct, status: 404)))
         default:
             let size = Int(Self.attributes(inode)!.size)
             guard offset < UInt64(size) else { return 0 }

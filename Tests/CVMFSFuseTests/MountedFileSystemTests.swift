@@ -1,6 +1,7 @@
 import CFuse3
 import CLinux
 import CVMFSClient
+import CVMFSFormat
 @testable import CVMFSFuse
 import Foundation
 import Synchronization
@@ -190,12 +191,17 @@ struct ErrnoMappingTests {
     @Test("each core error maps to the errno of docs/format/client-behaviour.md §9")
     func mapping() {
         #expect(FileSystemError.notFound.errno == ENOENT)
-        #expect(FileSystemError.io("x").errno == EIO)
+        let hash = ContentHash(printable: "0123456789abcdef0123456789abcdef01234567")!
+        #expect(FileSystemError.catalog(.notSQLite(catalog: "x")).errno == EIO)
+        #expect(FileSystemError.object("data/x", .notCached(hash: hash)).errno == EIO)
+        #expect(FileSystemError.read(path: "x", errno: EBADF).errno == EIO)
+        #expect(FileSystemError.inconsistent("x").errno == EIO)
         #expect(FileSystemError.notADirectory.errno == ENOTDIR)
         #expect(FileSystemError.isADirectory.errno == EISDIR)
         #expect(FileSystemError.notASymlink.errno == EINVAL)
         #expect(FileSystemError.noAttribute.errno == ENODATA)
-        #expect(FileSystemError.noSpace.errno == ENOSPC)
+        #expect(FileSystemError.object("data/x", .noSpace(hash: hash, needed: 2, pinned: 1, limit: 2)).errno == ENOSPC)
+        #expect(FileSystemError.object("data/x", .objectTooLarge(hash: hash, size: 3, limit: 2)).errno == ENOSPC)
         #expect(FileSystemError.tooManyOpenFiles.errno == EMFILE)
         #expect(FileSystemError.permissionDenied.errno == EACCES)
         #expect(FileSystemError.staleHandle.errno == ESTALE)

@@ -17,8 +17,8 @@ public enum CacheError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(operation: String, path: String, errno: CInt)
     /// The bytes did not verify (hash, zlib or size; docs/format/objects-and-chunks.md §6).
     case verificationFailed(hash: ContentHash, reason: ObjectError)
-    /// The download closure failed with an error that is not the cache's own.
-    case downloadFailed(hash: ContentHash, reason: String)
+    /// The download failed (every host and proxy tried, or bad data on all of them).
+    case downloadFailed(hash: ContentHash, DownloadError)
     /// SQLite failed on the `cachedb`.
     case database(SQLiteError)
     /// The cache directory or a breadcrumb is not what it should be.
@@ -38,8 +38,8 @@ public enum CacheError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(operation) \(path): \(CacheSyscall.Errno(rawValue: code))"
         case let .verificationFailed(_, reason):
             return "\(reason)"
-        case let .downloadFailed(hash, reason):
-            return "object \(hash): download failed: \(reason)"
+        case let .downloadFailed(hash, cause):
+            return "object \(hash): download failed: \(cause)"
         case let .database(error):
             return "cache database: \(error)"
         case let .invalidLayout(path, reason):
@@ -53,5 +53,13 @@ public enum CacheError: Error, Sendable, Equatable, CustomStringConvertible {
         case .objectTooLarge, .noSpace, .pinLimitExceeded: return true
         default: return false
         }
+    }
+}
+
+extension CacheError: LocalSinkFailure {
+    /// Everything but bytes that do not verify is the cache's own refusal.
+    public var isLocal: Bool {
+        if case .verificationFailed = self { return false }
+        return true
     }
 }

@@ -24,6 +24,9 @@ public final class CacheFillSink: ObjectSink {
     private let grow: (_ needed: Int64, _ current: Int64) throws(CacheError) -> Int64
     /// True after a successful `finish()` with no `reset()`/`write` since.
     public private(set) var isFinished = false
+    /// Why this attempt's bytes were refused, kept because the downloader
+    /// reports a sink's refusal only as text; cleared by `reset()`.
+    public private(set) var failure: CacheError?
 
     init(hash: ContentHash, compression: Compression, expectedSize: Int64?, fd: CInt, tempPath: String,
          directory: CacheDirectory, reservation: Int64,
@@ -42,8 +45,9 @@ public final class CacheFillSink: ObjectSink {
     /// Truncates the temp file and restarts the decoder (a download retry).
     public func reset() throws {
         do { try CacheSyscall.ftruncate(fd, 0) } catch {
-            throw CacheError.io(operation: "ftruncate", path: tempPath, errno: error.rawValue)
+            throw refuse(.io(operation: "ftruncate", path: tempPath, errno: error.rawValue))
         }
+        failure = nil
         writtenSize = 0
         isFinished = false
         decoder = ObjectDecoder(expected: hash, compression: compression)
@@ -51,29 +55,34 @@ public final class CacheFillSink: ObjectSink {
 
     /// Hashes and inflates `bytes` and appends the result to the temp file.
     /// Throws `CacheError` (quota, I/O or `verificationFailed`).
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(CacheError) {
         isFinished = false
-        var sinkError: CacheError?
+        var local: CacheError?
         do {
             try decoder.consume(bytes) { decoded in
                 do throws(CacheError) { try self.append(decoded) } catch {
-                    sinkError = error
+                    local = error
                     throw error
                 }
             }
         } catch {
-            throw sinkError ?? CacheError.verificationFailed(hash: hash, reason: error)
+            throw refuse(local ?? .verificationFailed(hash: hash, reason: error))
         }
+    }
+
+    private func refuse(_ error: CacheError) -> CacheError {
+        failure = error
+        return error
     }
 
     /// Verifies hash, zlib end and size. On a size mismatch a copy of the
     /// inflated bytes goes to `quarantaine/<hash>` (docs/format/objects-and-chunks.md §6).
-    public func finish() throws {
+    public func finish() throws(CacheError) {
         do {
             try decoder.finish(expectedSize: expectedSize)
         } catch {
             if case .sizeMismatch = error { quarantine() }
-            throw CacheError.verificationFailed(hash: hash, reason: error)
+            throw refuse(.verificationFailed(hash: hash, reason: error))
         }
         isFinished = true
     }

@@ -30,7 +30,7 @@ extension ObjectCache {
         kind: CacheObjectKind,
         description: String? = nil,
         pin: Bool = false,
-        download: (any ObjectSink) throws -> Void
+        download: (any ObjectSink) throws(DownloadError) -> Void
     ) throws(CacheError) -> FileDescriptor {
         while true {
             if let fd = try open(hash, pin: pin) { return fd }
@@ -87,7 +87,7 @@ extension ObjectCache {
         size: Int64,
         kind: CacheObjectKind,
         headroom: Int64,
-        download: (any ObjectSink) throws -> Void
+        download: (any ObjectSink) throws(DownloadError) -> Void
     ) throws(CacheError) -> PrefetchOutcome {
         // Another process may have filled a shared cache: its row is the truth.
         if isShared, let fd = try openSharedMiss(hash, pin: false) {
@@ -157,7 +157,7 @@ extension ObjectCache {
 
     private func produce(
         hash: ContentHash, compression: Compression, expectedSize: Int64?, kind: CacheObjectKind,
-        description: String, pin: Bool, reservation: Int64, download: (any ObjectSink) throws -> Void
+        description: String, pin: Bool, reservation: Int64, download: (any ObjectSink) throws(DownloadError) -> Void
     ) throws(CacheError) -> FileDescriptor {
         let limit = self.limit
         let directory = self.directory
@@ -199,16 +199,12 @@ extension ObjectCache {
             held = target
             return target
         }
-        do {
-            try download(sink)
-            if !sink.isFinished { try sink.finish() }
-        } catch let error as CacheError {
-            throw error
-        } catch let error as ObjectError {
-            throw .verificationFailed(hash: hash, reason: error)
-        } catch {
-            throw .downloadFailed(hash: hash, reason: "\(error)")
+        do throws(DownloadError) { try download(sink) } catch {
+            // The sink's own refusal (quota, disk, bytes that do not verify) says more than the
+            // downloader's summary of it.
+            throw sink.failure ?? .downloadFailed(hash: hash, error)
         }
+        if !sink.isFinished { try sink.finish() }
         // Open the verified file read-only before it becomes visible, so
         // eviction between rename and open cannot make us lose it.
         let readFD: CInt

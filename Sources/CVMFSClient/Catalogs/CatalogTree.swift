@@ -44,7 +44,7 @@ public final class CatalogTree: Sendable {
     private func attach(_ reference: NestedCatalogReference, below parent: MountedCatalog) throws(FileSystemError) -> MountedCatalog {
         if let loaded = parent.children.withLock({ $0[reference.path] }) { return loaded }
         guard let hash = reference.hash else {
-            throw .io("nested catalog at \(reference.path) has no hash in catalog \(parent.catalog.label)")
+            throw .inconsistent("nested catalog at \(reference.path) has no hash in catalog \(parent.catalog.label)")
         }
         let catalog = try Self.open(hash, provider: provider)
         let (mounted, lostRace) = parent.children.withLock { children -> (MountedCatalog, Bool) in
@@ -69,7 +69,7 @@ public final class CatalogTree: Sendable {
         do {
             return try Catalog(path: file, hash: hash)
         } catch {
-            throw .io("catalog \(hash): \(error)")
+            throw .catalog(error)
         }
     }
 

@@ -1,4 +1,5 @@
 import CVMFSCurl
+
 /// Why a fetch failed. Every case names the URL, host and proxy involved.
 public enum DownloadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An HTTP status the host answered with (404, 5xx, 400, unfollowed redirects, ...).
@@ -16,6 +17,9 @@ public enum DownloadError: Error, Sendable, Equatable, CustomStringConvertible {
     case badData(url: String, host: String, proxy: Proxy, reason: String)
     /// The sink could not be reset before a retry; retrying elsewhere would not help.
     case sinkReset(url: String, reason: String)
+    /// The sink refused the body for a reason of this machine's (the cache quota, the disk):
+    /// another server's copy would be refused the same way, so the fetch ends.
+    case refusedLocally(url: String, reason: String)
     /// Failover ran out of hosts; one entry per host attempt, in order, each with its last error.
     case allHostsFailed(path: String, errors: [DownloadError])
 
@@ -33,6 +37,8 @@ public enum DownloadError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(url) via \(proxy): bad data: \(reason)"
         case let .sinkReset(url, reason):
             return "\(url): cannot reset the download sink: \(reason)"
+        case let .refusedLocally(url, reason):
+            return "\(url): \(reason)"
         case let .allHostsFailed(path, errors):
             return "\(path): all hosts failed: " + errors.map(\.description).joined(separator: "; ")
         }
@@ -44,7 +50,7 @@ public enum DownloadError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .hostHTTP(_, host, _, _), let .proxyHTTP(_, host, _, _, _), let .tooManyRequests(_, host, _),
              let .transfer(_, host, _, _, _), let .badData(_, host, _, _):
             return host
-        case .sinkReset, .allHostsFailed:
+        case .sinkReset, .refusedLocally, .allHostsFailed:
             return nil
         }
     }

@@ -5,7 +5,8 @@
 /// received. `finish()` runs after a complete 2xx transfer and is where a caller checks the
 /// content hash (typically through `ObjectDecoder.finish`). A throw from `write` or `finish`
 /// counts as *bad data* (docs/format/client-behaviour.md §5): the downloader retries once with no-cache
-/// headers, then fails over to the next host.
+/// headers, then fails over to the next host; unless the error is a `LocalSinkFailure` that
+/// says `isLocal`, which ends the fetch at once.
 ///
 /// Sinks are classes because the transfer callbacks hold a pointer to them for the duration of a
 /// fetch; one sink serves one fetch at a time.
@@ -16,4 +17,10 @@ public protocol DownloadSink: AnyObject {
     func reset() throws
     /// Validates the complete body.
     func finish() throws
+}
+
+/// An error a sink throws that may be about this machine rather than the bytes.
+public protocol LocalSinkFailure: Error {
+    /// The disk or the quota refused the bytes: no server's copy would do better.
+    var isLocal: Bool { get }
 }

@@ -180,6 +180,9 @@ public final class Downloader: Sendable {
         let code = handle.perform(url: url, proxy: route.proxy, timeoutSeconds: timeout, noCache: noCache, context: context)
         let viaProxy = route.proxy != .direct
         if let sinkError = context.sinkError {
+            if let local = sinkError as? any LocalSinkFailure, local.isLocal {
+                return .failure(.refusedLocally(url: url, reason: "\(sinkError)"), .fatal)
+            }
             return .failure(.badData(url: url, host: route.host, proxy: route.proxy, reason: "\(sinkError)"), .badData)
         }
         guard code == .ok else {

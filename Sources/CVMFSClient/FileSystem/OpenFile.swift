@@ -44,24 +44,24 @@ final class OpenFile: Sendable {
             do {
                 chunks = try catalog.catalog.chunks(of: entry)
             } catch {
-                throw .io("chunk list of \(pathText): \(error)")
+                throw .catalog(error)
             }
-            guard !chunks.isEmpty else { throw .io("chunked file \(pathText) has no chunks") }
+            guard !chunks.isEmpty else { throw .inconsistent("chunked file \(pathText) has no chunks") }
             content = .chunked(chunks)
         } else if let hash = entry.contentHash {
             let fd = try provider.openPinned(hash, suffix: .none, compression: entry.compression, expectedSize: entry.size)
             var info = stat()
             guard fstat(fd, &info) == 0 else {
-                let reason = String(cString: strerror(errno))
+                let code = errno
                 Glibc.close(fd)
                 provider.unpin(hash)
-                throw .io("reading the cached object: \(reason)")
+                throw .read(path: pathText, errno: code)
             }
             content = .whole(fd: fd, hash: hash, size: UInt64(max(info.st_size, 0)))
         } else if entry.size == 0 {
             content = .empty
         } else {
-            throw .io("\(pathText) has no content hash")
+            throw .inconsistent("\(pathText) has content but no content hash")
         }
     }
 
@@ -70,7 +70,7 @@ final class OpenFile: Sendable {
         case .empty:
             return 0
         case let .whole(fd, _, _):
-            return try Self.readFully(fd, into: buffer, at: offset)
+            return try readFully(fd, into: buffer, at: offset)
         case let .chunked(chunks):
             return try readChunks(chunks, offset: offset, into: buffer)
         }
@@ -101,10 +101,8 @@ final class OpenFile: Sendable {
                 let wanted = min(UInt64(buffer.count - copied), chunk.size - inChunk)
                 let target = UnsafeMutableRawBufferPointer(rebasing: buffer[copied..<(copied + Int(wanted))])
                 do throws(FileSystemError) {
-                    let n = try Self.readFully(open!.fd, into: target, at: inChunk)
-                    guard n == Int(wanted) else {
-                        return .failure(.io("chunk \(chunk.hash) of \(String(decoding: path, as: UTF8.self)) is shorter than its catalog size"))
-                    }
+                    let n = try readFully(open!.fd, into: target, at: inChunk)
+                    guard n == Int(wanted) else { return .failure(chunkTooShort(chunk)) }
                 } catch {
                     return .failure(error)
                 }
@@ -188,7 +186,7 @@ final class OpenFile: Sendable {
                 }
                 let copy = dup(fd)
                 guard copy >= 0 else {
-                    failure = .io("reading the cached object: \(String(cString: strerror(errno)))")
+                    failure = .read(path: String(decoding: path, as: UTF8.self), errno: errno)
                     break
                 }
                 let inChunk = position - chunk.offset
@@ -239,9 +237,13 @@ final class OpenFile: Sendable {
         if fstat(fd, &info) != 0 || UInt64(max(info.st_size, 0)) < chunk.size {
             Glibc.close(fd)
             provider.unpin(chunk.hash)
-            throw .io("chunk \(chunk.hash) of \(String(decoding: path, as: UTF8.self)) is shorter than its catalog size")
+            throw chunkTooShort(chunk)
         }
         return fd
+    }
+
+    private func chunkTooShort(_ chunk: FileChunk) -> FileSystemError {
+        .inconsistent("chunk \(chunk.hash) of \(String(decoding: path, as: UTF8.self)) is shorter than its catalog size")
     }
 
     private func closeChunk(_ item: OpenChunk, _ chunks: [FileChunk]) {
@@ -262,13 +264,13 @@ final class OpenFile: Sendable {
     }
 
     /// `pread` until the buffer is full or the file ends.
-    static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(FileSystemError) -> Int {
+    private func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(FileSystemError) -> Int {
         var done = 0
         while done < buffer.count {
             let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .io("reading the cached object: \(String(cString: strerror(errno)))")
+                throw .read(path: String(decoding: path, as: UTF8.self), errno: errno)
             }
             if n == 0 { break }
             done += n

@@ -22,7 +22,7 @@ extension RepositoryFileSystem {
             let entry = try loadEntry()
             if entry.isChunked {
                 let chunks = try countingIOErrors { () throws(FileSystemError) in
-                    do { return try record.catalog.catalog.chunks(of: entry) } catch { throw .io("\(error)") }
+                    do throws(CatalogError) { return try record.catalog.catalog.chunks(of: entry) } catch { throw .catalog(error) }
                 }
                 return Array(String(chunks.count).utf8)
             }

@@ -40,7 +40,7 @@ public final class RepositoryFileSystem: FileSystemCore {
         self.settings = settings
         let rootCatalog = tree.root.catalog
         guard let rootEntry = try Self.catalogLookup(rootCatalog, PathHash(path: "")) else {
-            throw .io("root catalog \(rootCatalog.label) has no root entry")
+            throw .inconsistent("root catalog \(rootCatalog.label) has no root entry")
         }
         let record = makeRecord(pathHash: PathHash(path: ""), parent: Self.rootInode, entry: rootEntry, catalog: tree.root)
         // The root is never forgotten.
@@ -135,7 +135,7 @@ public final class RepositoryFileSystem: FileSystemCore {
     func entry(of record: InodeRecord) throws(FileSystemError) -> DirectoryEntry {
         try countingIOErrors { () throws(FileSystemError) -> DirectoryEntry in
             guard let entry = try Self.catalogLookup(record.catalog.catalog, record.pathHash) else {
-                throw .io("the entry with path hash \(record.pathHash) vanished from catalog \(record.catalog.catalog.label)")
+                throw .inconsistent("the entry with path hash \(record.pathHash) vanished from catalog \(record.catalog.catalog.label)")
             }
             return entry
         }
@@ -145,7 +145,7 @@ public final class RepositoryFileSystem: FileSystemCore {
         do {
             return try catalog.lookup(hash)
         } catch {
-            throw .io("\(error)")
+            throw .catalog(error)
         }
     }
 
@@ -154,7 +154,7 @@ public final class RepositoryFileSystem: FileSystemCore {
         do {
             return try body()
         } catch {
-            if case .io(let reason) = error { status.countIOError(reason) }
+            if error.isIOError { status.countIOError("\(error)") }
             throw error
         }
     }
@@ -166,7 +166,7 @@ public final class RepositoryFileSystem: FileSystemCore {
     /// the (parent, name) pairs the kernel may have cached, for invalidation.
     public func switchRevision(to newTree: CatalogTree) throws(FileSystemError) -> [(parent: UInt64, name: [UInt8])] {
         guard let rootEntry = try Self.catalogLookup(newTree.root.catalog, PathHash(path: "")) else {
-            throw .io("root catalog \(newTree.root.catalog.label) has no root entry")
+            throw .inconsistent("root catalog \(newTree.root.catalog.label) has no root entry")
         }
         currentTree.withLock { $0 = newTree }
         profiles?.cancelAll()
@@ -217,9 +217,8 @@ public final class RepositoryFileSystem: FileSystemCore {
                 listing.append(name: entry.nameBytes, attributes: makeAttributes(entry, inode: catalog.inode(of: entry)), record: child)
             }
         } catch {
-            let reason = "listing \(String(decoding: directoryPath, as: UTF8.self)): \(error)"
-            status.countIOError(reason)
-            throw .io(reason)
+            status.countIOError("listing \(String(decoding: directoryPath, as: UTF8.self)): \(error)")
+            throw .catalog(error)
         }
         let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         directories.withLock { $0[handle] = listing }
@@ -252,7 +251,7 @@ public final class RepositoryFileSystem: FileSystemCore {
         let (found, path) = inodes.withLock { ($0[inode], $0.path(of: inode, root: Self.rootInode)) }
         guard let record = found else { throw .staleHandle }
         if record.isDirectory { throw .isADirectory }
-        guard record.isRegular else { throw .io("not a regular file") }
+        guard record.isRegular else { throw .inconsistent("open of inode \(inode), which is not a regular file") }
         openCalls.wrappingAdd(1, ordering: .relaxed)
         let entry = try entry(of: record)
         if recorder.isRecording && !entry.isChunked { recorder.noteOpen(path) }
@@ -318,7 +317,7 @@ public final class RepositoryFileSystem: FileSystemCore {
         do {
             return try record.catalog.catalog.xattrs(of: record.pathHash)
         } catch {
-            throw .io("\(error)")
+            throw .catalog(error)
         }
     }
 

@@ -86,7 +86,7 @@ public final class CachedObjectProvider: ObjectProvider {
         let headroom = cache.isManaged ? cache.limit / 2 : Int64.max
         do {
             return try cache.prefetch(hash: hash, compression: compression, size: size, kind: .chunk,
-                                      headroom: headroom) { sink in
+                                      headroom: headroom) { (sink) throws(DownloadError) in
                 misses.wrappingAdd(1, ordering: .relaxed)
                 _ = try downloader.fetch(path, into: sink, priority: .background)
             } == .filled
@@ -103,7 +103,7 @@ public final class CachedObjectProvider: ObjectProvider {
         let headroom = cache.isManaged ? cache.limit / 2 : Int64.max
         do {
             let outcome = try cache.prefetch(hash: hash, compression: compression, size: Int64(clamping: size),
-                                             kind: suffix == .partial ? .chunk : .regular, headroom: headroom) { sink in
+                                             kind: suffix == .partial ? .chunk : .regular, headroom: headroom) { (sink) throws(DownloadError) in
                 misses.wrappingAdd(1, ordering: .relaxed)
                 _ = try downloader.fetch(path, into: sink, priority: .background)
             }
@@ -136,7 +136,7 @@ public final class CachedObjectProvider: ObjectProvider {
         do {
             try fd.forEachBlock { out.append(contentsOf: $0) }
         } catch {
-            throw .io("reading cached object \(hash): \(error)")
+            throw .read(path: "cached " + hash.objectPath(suffix: .none), errno: error.rawValue)
         }
         return out
     }
@@ -151,8 +151,8 @@ public final class CachedObjectProvider: ObjectProvider {
                 $0.bytes += size
             }
         }
-        do {
-            return try cache.fetch(hash: hash, compression: compression, expectedSize: expectedSize, kind: kind, pin: true) { sink in
+        do throws(CacheError) {
+            return try cache.fetch(hash: hash, compression: compression, expectedSize: expectedSize, kind: kind, pin: true) { (sink) throws(DownloadError) in
                 misses.wrappingAdd(1, ordering: .relaxed)
                 _ = try downloader.fetch(path, into: sink)
             }
@@ -160,8 +160,7 @@ public final class CachedObjectProvider: ObjectProvider {
             if case .pinLimitExceeded = error, let fd = try? openUnpinned(hash) {
                 return fd
             }
-            if error.isNoSpace { throw .noSpace }
-            throw .io("object \(path): \(error)")
+            throw .object(path, error)
         }
     }
 
@@ -193,7 +192,7 @@ public final class CachedObjectProvider: ObjectProvider {
         do {
             try fd.forEachBlock { out.append(contentsOf: $0) }
         } catch {
-            throw .io("reading cached object \(hash): \(error)")
+            throw .read(path: "cached " + hash.objectPath(suffix: suffix), errno: error.rawValue)
         }
         return out
     }

@@ -1,7 +1,7 @@
 /// Everything that can go wrong reading or writing a file catalog. Each case
 /// names the catalog (its hash when known, else its file) so that a log line
 /// is actionable on its own.
-public enum CatalogError: Error, Sendable, CustomStringConvertible {
+public enum CatalogError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file is not an SQLite database (truncated download, wrong object, inflate skipped).
     case notSQLite(catalog: String)
     /// An SQLite call failed; `operation` says what we were doing.
