@@ -10,6 +10,9 @@ import Glibc
 /// that `FuseMount.run` releases after `fuse_session_destroy`). Immutable.
 final class FuseContext: Sendable {
     let core: any FileSystemCore
+    /// The core again when it can lend file ranges for splicing (resolved
+    /// once here, not with a dynamic cast on every read).
+    let segmentedCore: (any SegmentedReading)?
     /// `core.kernelCacheTimeout`, read once per request through `timeout`.
     var timeout: Double { core.kernelCacheTimeout }
 
@@ -19,6 +22,7 @@ final class FuseContext: Sendable {
 
     init(core: any FileSystemCore, mountPoint: String, readAheadKilobytes: Int?) {
         self.core = core
+        segmentedCore = core as? any SegmentedReading
         self.mountPoint = mountPoint
         self.readAheadKilobytes = readAheadKilobytes
     }

@@ -234,9 +234,9 @@ func fuseOpen(_ req: fuse_req_t?, _ inode: fuse_ino_t, _ fi: UnsafeMutablePointe
 }
 
 func fuseRead(_ req: fuse_req_t?, _ inode: fuse_ino_t, _ size: Int, _ offset: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-    let core = FuseContext.of(req).core
+    let context = FuseContext.of(req)
     let handle = fi?.pointee.fh ?? 0
-    if let segmented = core as? any SegmentedReading {
+    if let segmented = context.segmentedCore {
         // The bytes stay in the cache files: libfuse splices them into the
         // reply (one kernel copy instead of pread + writev).
         let served = Result { () throws(FileSystemError) -> Bool in
@@ -252,7 +252,7 @@ func fuseRead(_ req: fuse_req_t?, _ inode: fuse_ino_t, _ size: Int, _ offset: of
     }
     ThreadBuffer.with(count: size) { buffer in
         let result = Result { () throws(FileSystemError) in
-            try core.read(handle, offset: UInt64(offset), into: buffer)
+            try context.core.read(handle, offset: UInt64(offset), into: buffer)
         }
         replyBuffer(req, UnsafeRawPointer(buffer.baseAddress), result)
     }

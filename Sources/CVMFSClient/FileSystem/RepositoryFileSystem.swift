@@ -19,8 +19,8 @@ public final class RepositoryFileSystem: FileSystemCore {
 
     /// Inodes the kernel holds, with their lookup counts.
     let inodes = Mutex(InodeTable())
-    /// Path hashes known not to exist in this revision (negative cache).
-    let misses = Mutex<Set<PathHash>>([])
+    /// Path hashes known not to exist in this revision.
+    let misses = Mutex(NegativeLookupCache())
     let directories = Mutex<[UInt64: Listing]>([:])
     let files = Mutex<[UInt64: OpenFile]>([:])
     let nextHandle = Atomic<UInt64>(1)
@@ -62,7 +62,7 @@ public final class RepositoryFileSystem: FileSystemCore {
         let tree = self.tree
         let catalog = try countingIOErrors { () throws(FileSystemError) in try tree.catalog(for: path, includeExact: false) }
         guard let entry = try countingIOErrors({ () throws(FileSystemError) in try Self.catalogLookup(catalog.catalog, pathHash) }) else {
-            misses.withLock { _ = $0.insert(pathHash) }
+            misses.withLock { $0.insert(pathHash) }
             throw .notFound
         }
         let record = makeRecord(pathHash: pathHash, parent: parent, entry: entry, catalog: catalog)
