@@ -7,6 +7,8 @@ public enum MountError: Error, Sendable, CustomStringConvertible {
     case catalog(String)
     case download(String)
     case fuse(String)
+    /// The control socket (`cvmfs_talk`) could not be set up.
+    case talk(String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum MountError: Error, Sendable, CustomStringConvertible {
         case .catalog(let m): return "catalog: \(m)"
         case .download(let m): return "download: \(m)"
         case .fuse(let m): return "mount: \(m)"
+        case .talk(let m): return "control socket: \(m)"
         }
     }
 
@@ -28,6 +31,7 @@ public enum MountError: Error, Sendable, CustomStringConvertible {
         case .catalog: return 16
         case .download: return 16
         case .fuse: return 4
+        case .talk: return 14
         }
     }
 }

@@ -15,14 +15,14 @@ public final class TalkServer: Sendable {
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw .configuration("control socket path too long: \(path)")
+            throw .talk("path too long: \(path)")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .configuration("cannot create control socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .talk("cannot create it: \(String(cString: strerror(errno)))") }
         unlink(path)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
@@ -30,7 +30,7 @@ public final class TalkServer: Sendable {
         guard bound == 0, listen(fd, 16) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw .configuration("cannot listen on control socket \(path): \(reason)")
+            throw .talk("cannot listen on \(path): \(reason)")
         }
         chmod(path, 0o600)
         listener = fd

@@ -34,23 +34,11 @@ extension CVMFSSwift {
         var configDir: String?
 
         func run() throws {
-            var configFiles: [String]?
-            var fuseOptions: [String] = []
-            var debug = false
-            for option in o.flatMap({ $0.split(separator: ",").map(String.init) }) {
-                if option.hasPrefix("config=") {
-                    configFiles = option.dropFirst("config=".count).split(separator: ":").map(String.init)
-                } else if option == "debug" {
-                    debug = true
-                } else if Self.ignoredOptions.contains(where: { option == $0 || option.hasPrefix($0 + "=") }) {
-                    continue
-                } else {
-                    fuseOptions.append(option)
-                }
-            }
+            let options = MountOptionList(o, ignoring: Self.ignoredOptions)
             let configuration: ClientConfiguration
             do {
-                configuration = try ClientConfiguration.load(repository: repository, configDirectory: configDir, explicitFiles: configFiles)
+                configuration = try ClientConfiguration.load(repository: repository, configDirectory: configDir,
+                                                             explicitFiles: options.configFiles)
             } catch {
                 throw CommandFailure("\(error)", exitCode: 1)
             }
@@ -62,55 +50,40 @@ extension CVMFSSwift {
                     throw CommandFailure("cannot start the mount process: \(error)", exitCode: 4)
                 }
             }
-            let session: MountSession
-            do {
-                session = try MountSession(configuration: configuration)
-            } catch {
+            // In the background the parent waits for this outcome; in the foreground it is ours.
+            func fail(_ error: MountError) -> CommandFailure {
+                let message = "\(configuration.fqrn): \(error)"
                 if let readiness {
-                    readiness.failed("cvmfs-swift: \(configuration.fqrn): \(error)", exitCode: error.loaderCode)
+                    readiness.failed("cvmfs-swift: " + message, exitCode: error.loaderCode)
                     Glibc.exit(error.loaderCode)
                 }
-                throw CommandFailure("\(configuration.fqrn): \(error)", exitCode: error.loaderCode)
+                return CommandFailure(message, exitCode: error.loaderCode)
             }
+            do {
+                let mount = try RepositoryMount(configuration: configuration, mountpoint: mountpoint,
+                                                options: fuseMountOptions(configuration, options))
+                try mount.run {
+                    if let readiness {
+                        readiness.mounted(errorLog: configuration.debugLog)
+                    } else {
+                        print("\(configuration.fqrn) mounted on \(mountpoint) (revision \(mount.session.manifest.revision))")
+                    }
+                }
+            } catch {
+                throw fail(error)
+            }
+        }
+
+        private func fuseMountOptions(_ configuration: ClientConfiguration, _ list: MountOptionList) -> FuseMountOptions {
             var options = FuseMountOptions()
             options.fsName = "cvmfs2"
             options.subtype = "cvmfs2"
             options.allowOther = getuid() == 0
             options.defaultPermissions = configuration.checkPermissions
-            options.extraOptions = ["ro", "nodev"] + fuseOptions
-            options.debug = debug
-            let mount = FuseMount(core: session.fileSystem, mountPoint: mountpoint, options: options)
-            session.mountpoint = mountpoint
-            session.setKernelInvalidator { mount.invalidateEntries($0) }
-            let talk: TalkServer
-            do {
-                _ = MountSession.makeDirectories(configuration.workspace)
-                talk = try TalkServer(path: MountSession.talkSocketPath(configuration)) { session.answer($0) }
-            } catch {
-                if let readiness {
-                    readiness.failed("cvmfs-swift: \(configuration.fqrn): \(error)", exitCode: 14)
-                    Glibc.exit(14)
-                }
-                throw CommandFailure("\(configuration.fqrn): \(error)", exitCode: 14)
-            }
-            defer { talk.remove() }
-            session.startRevisionTimer()
-            do {
-                try mount.run {
-                    if let readiness {
-                        readiness.mounted(errorLog: configuration.debugLog)
-                    } else {
-                        print("\(configuration.fqrn) mounted on \(mountpoint) (revision \(session.manifest.revision))")
-                    }
-                }
-            } catch {
-                if let readiness {
-                    readiness.failed("cvmfs-swift: \(configuration.fqrn): \(error)", exitCode: 4)
-                    Glibc.exit(4)
-                }
-                throw CommandFailure("\(configuration.fqrn): \(error)", exitCode: 4)
-            }
-            session.shutDown()
+            // Read-only is FuseMountOptions' own; nodev as upstream's helper mounts.
+            options.extraOptions = ["nodev"] + list.fuseOptions
+            options.debug = list.debug
+            return options
         }
 
         /// Options the upstream mount helper passes to cvmfs2 that mean
