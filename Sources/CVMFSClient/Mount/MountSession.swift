@@ -34,83 +34,23 @@ public final class MountSession: MountStatus {
     /// prepares the file system; no FUSE yet.
     public init(configuration: ClientConfiguration, settings fileSystemSettings: FileSystemSettings? = nil) throws(MountError) {
         self.configuration = configuration
-        Log.configure(debugLog: configuration.debugLog, identity: configuration.fqrn)
+        let fqrn = configuration.fqrn
+        Log.configure(debugLog: configuration.debugLog, identity: fqrn)
         for name in configuration.unknownParameterNames {
-            Log.debug("\(configuration.fqrn): parameter \(name) is not used by this client (ignored)")
+            Log.debug("\(fqrn): parameter \(name) is not used by this client (ignored)")
         }
-        let keys: [RSAPublicKey]
-        do {
-            keys = try ManifestVerifier.loadPublicKeys(paths: configuration.publicKeyPaths)
-        } catch {
-            throw .signature("\(error)")
-        }
-        if keys.isEmpty { throw .signature("no public keys configured (CVMFS_PUBLIC_KEY or CVMFS_KEYS_DIR)") }
+        verifier = ManifestVerifier(masterKeys: try Self.loadKeys(configuration), fqrn: fqrn)
         do {
             downloader = try Downloader(settings: Self.downloadSettings(configuration))
         } catch {
             throw .configuration("\(error)")
         }
-        Log.debug("\(configuration.fqrn): keys loaded, downloader ready")
-        if let problem = Self.makeDirectories(configuration.cacheDirectory) {
-            throw .cache(problem)
-        }
-        do {
-            let limit = configuration.isQuotaManaged ? Int64(configuration.quotaLimitMB) << 20 : -1
-            cache = try ObjectCache(path: configuration.cacheDirectory, limit: limit, shared: configuration.sharedCache)
-        } catch {
-            throw .cache("\(configuration.cacheDirectory): \(error)")
-        }
-        Log.debug("\(configuration.fqrn): cache \(configuration.cacheDirectory) open")
+        cache = try Self.openCache(configuration)
         provider = CachedObjectProvider(cache: cache, downloader: downloader)
         readAhead = ChunkPrefetcher(latency: { [downloader] in downloader.firstByteLatency })
         profiles = configuration.profilesEnabled
             ? ProfilePrefetcher(provider: provider, workers: downloader.backgroundTransferSlots) : nil
-        let fqrn = configuration.fqrn
-        let breadcrumb = try? cache.directory.readBreadcrumb(fqrn: fqrn)
-        verifier = ManifestVerifier(masterKeys: keys, fqrn: fqrn)
-        var manifestBytes: [UInt8] = []
-        var whitelistBytes: [UInt8] = []
-        var initial: RevisionState?
-        do {
-            manifestBytes = try downloader.fetchToMemory(".cvmfspublished", limit: 1 << 20)
-            whitelistBytes = try downloader.fetchToMemory(".cvmfswhitelist", limit: 1 << 20)
-        } catch {
-            // Offline mode (docs/format/client-behaviour.md §7): serve the newest revision
-            // this cache verified before, if its root catalog is still here.
-            guard let breadcrumb, let cached = try? cache.open(breadcrumb.catalogHash) else {
-                throw .download("\(fqrn): \(error)")
-            }
-            cached.close()
-            var offline = RevisionState(manifest: Manifest(
-                rootCatalog: breadcrumb.catalogHash, catalogSize: 0, ttl: 240, revision: breadcrumb.revision,
-                fqrn: fqrn, timestamp: UInt64(max(0, breadcrumb.timestamp))))
-            offline.offline = true
-            offline.lastError = "\(error)"
-            initial = offline
-            Log.notice("\(fqrn): servers unreachable, mounting cached revision \(breadcrumb.revision) offline: \(error)")
-        }
-        Log.debug("\(fqrn): manifest and whitelist fetched")
-        if !manifestBytes.isEmpty {
-            do {
-                let unverified = try verifier.checkManifest(manifestBytes, minimumTimestamp: UInt64(max(0, breadcrumb?.timestamp ?? 0)))
-                guard let certificateHash = unverified.certificate else { throw SignatureError.manifestIncomplete(missingKey: "X") }
-                let certificate: [UInt8]
-                do {
-                    certificate = try provider.readSmallObject(certificateHash, suffix: .certificate)
-                } catch {
-                    throw MountError.download("certificate of \(fqrn): \(error)")
-                }
-                let verified = try verifier.verify(manifest: manifestBytes, whitelist: whitelistBytes, certificate: certificate,
-                                                   now: Int64(time(nil)), minimumTimestamp: UInt64(max(0, breadcrumb?.timestamp ?? 0)))
-                initial = RevisionState(manifest: verified)
-            } catch let error as MountError {
-                throw error
-            } catch {
-                throw .signature("\(fqrn): \(error)")
-            }
-        }
-        // Either the chain verified or the offline path set it; every other path threw.
-        let state = initial!
+        let state = try Self.initialRevision(fqrn: fqrn, downloader: downloader, cache: cache, provider: provider, verifier: verifier)
         revisionState = Mutex(state)
         let manifest = state.manifest
         let tree: CatalogTree

@@ -1,0 +1,87 @@
+import Glibc
+import CVMFSFormat
+
+/// The steps of `MountSession.init` before the catalogs: keys, cache, and the
+/// first revision, verified or (offline) taken from the cache's breadcrumb.
+extension MountSession {
+    static func loadKeys(_ configuration: ClientConfiguration) throws(MountError) -> [RSAPublicKey] {
+        let keys: [RSAPublicKey]
+        do {
+            keys = try ManifestVerifier.loadPublicKeys(paths: configuration.publicKeyPaths)
+        } catch {
+            throw .signature("\(error)")
+        }
+        if keys.isEmpty { throw .signature("no public keys configured (CVMFS_PUBLIC_KEY or CVMFS_KEYS_DIR)") }
+        return keys
+    }
+
+    static func openCache(_ configuration: ClientConfiguration) throws(MountError) -> ObjectCache {
+        if let problem = makeDirectories(configuration.cacheDirectory) {
+            throw .cache(problem)
+        }
+        do {
+            let limit = configuration.isQuotaManaged ? Int64(configuration.quotaLimitMB) << 20 : -1
+            let cache = try ObjectCache(path: configuration.cacheDirectory, limit: limit, shared: configuration.sharedCache)
+            Log.debug("\(configuration.fqrn): cache \(configuration.cacheDirectory) open")
+            return cache
+        } catch {
+            throw .cache("\(configuration.cacheDirectory): \(error)")
+        }
+    }
+
+    /// The revision to mount: the servers' current one with its whole
+    /// signature chain verified, never older than what this cache verified
+    /// before; or, when no server answers, that older one offline.
+    static func initialRevision(fqrn: String, downloader: Downloader, cache: ObjectCache, provider: CachedObjectProvider,
+                                verifier: ManifestVerifier) throws(MountError) -> RevisionState {
+        let breadcrumb = try? cache.directory.readBreadcrumb(fqrn: fqrn)
+        let manifestBytes: [UInt8], whitelistBytes: [UInt8]
+        do {
+            manifestBytes = try downloader.fetchToMemory(".cvmfspublished", limit: 1 << 20)
+            whitelistBytes = try downloader.fetchToMemory(".cvmfswhitelist", limit: 1 << 20)
+        } catch {
+            return try offlineRevision(fqrn: fqrn, breadcrumb: breadcrumb, cache: cache, reason: error)
+        }
+        Log.debug("\(fqrn): manifest and whitelist fetched")
+        let minimumTimestamp = UInt64(max(0, breadcrumb?.timestamp ?? 0))
+        let unverified: Manifest
+        do {
+            unverified = try verifier.checkManifest(manifestBytes, minimumTimestamp: minimumTimestamp)
+        } catch {
+            throw .signature("\(fqrn): \(error)")
+        }
+        guard let certificateHash = unverified.certificate else {
+            throw .signature("\(fqrn): \(SignatureError.manifestIncomplete(missingKey: "X"))")
+        }
+        let certificate: [UInt8]
+        do {
+            certificate = try provider.readSmallObject(certificateHash, suffix: .certificate)
+        } catch {
+            throw .download("certificate of \(fqrn): \(error)")
+        }
+        do {
+            return RevisionState(manifest: try verifier.verify(
+                manifest: manifestBytes, whitelist: whitelistBytes, certificate: certificate,
+                now: Int64(time(nil)), minimumTimestamp: minimumTimestamp))
+        } catch {
+            throw .signature("\(fqrn): \(error)")
+        }
+    }
+
+    /// Offline mode (docs/format/client-behaviour.md §7): the newest revision
+    /// this cache verified before, if its root catalog is still here.
+    private static func offlineRevision(fqrn: String, breadcrumb: CacheBreadcrumb?, cache: ObjectCache,
+                                        reason: DownloadError) throws(MountError) -> RevisionState {
+        guard let breadcrumb, let cached = try? cache.open(breadcrumb.catalogHash) else {
+            throw .download("\(fqrn): \(reason)")
+        }
+        cached.close()
+        var offline = RevisionState(manifest: Manifest(
+            rootCatalog: breadcrumb.catalogHash, catalogSize: 0, ttl: 240, revision: breadcrumb.revision,
+            fqrn: fqrn, timestamp: UInt64(max(0, breadcrumb.timestamp))))
+        offline.offline = true
+        offline.lastError = "\(reason)"
+        Log.notice("\(fqrn): servers unreachable, mounting cached revision \(breadcrumb.revision) offline: \(reason)")
+        return offline
+    }
+}
