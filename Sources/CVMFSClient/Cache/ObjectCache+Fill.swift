@@ -159,7 +159,6 @@ extension ObjectCache {
         hash: ContentHash, compression: Compression, expectedSize: Int64?, kind: CacheObjectKind,
         description: String, pin: Bool, reservation: Int64, download: (any ObjectSink) throws(DownloadError) -> Void
     ) throws(CacheError) -> FileDescriptor {
-        let limit = self.limit
         let directory = self.directory
         var held = reservation
         defer {
@@ -173,32 +172,15 @@ extension ObjectCache {
             let (fd, _) = openObject(hash)
             if fd >= 0 { return FileDescriptor(rawValue: fd) }
         }
-        let (tempFD, tempPath): (CInt, String)
-        do { (tempFD, tempPath) = try CacheSyscall.mkstemp(directory.txnPath + "/fetchXXXXXX") } catch {
-            throw .io(operation: "mkstemp", path: directory.txnPath, errno: error.rawValue)
-        }
+        let (tempFD, tempPath) = try makeTempFile()
         var renamed = false
-        if isShared {
-            // Marks the download as live for other processes' reconcile (see `removeStaleTemps`).
-            try? CacheSyscall.flock(tempFD, LOCK_EX)
-        }
         defer {
             CacheSyscall.close(tempFD)
             if !renamed { try? CacheSyscall.unlink(tempPath) }
         }
         let sink = CacheFillSink(
             hash: hash, compression: compression, expectedSize: expectedSize, fd: tempFD, tempPath: tempPath,
-            directory: directory, reservation: reservation
-        ) { [self] (needed, current) throws(CacheError) -> Int64 in
-            guard limit >= 0 else { return Int64.max }
-            // Grow geometrically so a large unknown-size object does not take the lock per write.
-            let target = min(max(needed, current * 2, 256 * 1024), max(limit / 2, needed))
-            try state.withLock { (s) throws(CacheError) in
-                try Self.reserve(&s, hash, amount: target - current, size: needed, limit: limit, directory: directory)
-            }
-            held = target
-            return target
-        }
+            directory: directory, reservation: reservation, grow: reservationGrower(for: hash) { held = $0 })
         do throws(DownloadError) { try download(sink) } catch {
             // The sink's own refusal (quota, disk, bytes that do not verify) says more than the
             // downloader's summary of it.
@@ -237,36 +219,75 @@ extension ObjectCache {
         let threshold = self.threshold
         let commit = held
         held = 0
-        let pinError: CacheError? = state.withLock { s in
-            s.reserved -= commit
-            if let old = s.entries.removeValue(forKey: hash) {
-                s.used -= old.size
-                if old.pins > 0 { s.pinned -= old.size }
-            }
-            var entry = CacheEntry(size: size, acseq: s.nextSequence, kind: kind, description: description, pins: 0)
-            s.nextSequence += 1
-            var failure: CacheError?
-            if pin {
-                if s.pinned + size > threshold {
-                    failure = .pinLimitExceeded(hash: hash, size: size, pinned: s.pinned, threshold: threshold)
-                } else {
-                    entry.pins = 1
-                    s.pinned += size
-                }
-            }
-            s.entries[hash] = entry
-            s.used += size
-            do throws(CacheError) {
-                try s.database?.insert(CacheDatabase.Row(
-                    sha1: hash.description, size: size, acseq: entry.acseq, path: description,
-                    type: kind.databaseType, pinned: entry.pins > 0 ? 1 : 0))
-            } catch { s.lastDatabaseError = error }
-            return failure
+        let pinError = state.withLock { s in
+            Self.commitPrivate(&s, hash: hash, size: size, kind: kind, description: description, pin: pin,
+                               reservation: commit, threshold: threshold)
         }
         if let pinError {
             CacheSyscall.close(readFD)
             throw pinError
         }
         return FileDescriptor(rawValue: readFD)
+    }
+
+    /// A temp file in `txn/` for one fill; in a shared cache flocked, which
+    /// marks the download as live for other processes' reconcile (see `removeStaleTemps`).
+    private func makeTempFile() throws(CacheError) -> (CInt, String) {
+        let file: (CInt, String)
+        do { file = try CacheSyscall.mkstemp(directory.txnPath + "/fetchXXXXXX") } catch {
+            throw .io(operation: "mkstemp", path: directory.txnPath, errno: error.rawValue)
+        }
+        if isShared { try? CacheSyscall.flock(file.0, LOCK_EX) }
+        return file
+    }
+
+    /// How a fill's reservation grows as its decoded bytes arrive:
+    /// geometrically, so that a large object of unknown size does not take
+    /// the lock per write; `note` learns the bytes now held.
+    private func reservationGrower(for hash: ContentHash, _ note: @escaping (Int64) -> Void)
+        -> (_ needed: Int64, _ current: Int64) throws(CacheError) -> Int64 {
+        let limit = self.limit
+        let directory = self.directory
+        return { [self] (needed, current) throws(CacheError) -> Int64 in
+            guard limit >= 0 else { return Int64.max }
+            let target = min(max(needed, current * 2, 256 * 1024), max(limit / 2, needed))
+            try state.withLock { (s) throws(CacheError) in
+                try Self.reserve(&s, hash, amount: target - current, size: needed, limit: limit, directory: directory)
+            }
+            note(target)
+            return target
+        }
+    }
+
+    /// Turns a private cache's finished fill into an entry: its reservation
+    /// becomes `used`, an older entry of the same hash is replaced, the row is
+    /// written. Returns the pin refusal if pinning would pass `threshold`.
+    private static func commitPrivate(_ s: inout ObjectCacheState, hash: ContentHash, size: Int64, kind: CacheObjectKind,
+                                      description: String, pin: Bool, reservation commit: Int64,
+                                      threshold: Int64) -> CacheError? {
+        s.reserved -= commit
+        if let old = s.entries.removeValue(forKey: hash) {
+            s.used -= old.size
+            if old.pins > 0 { s.pinned -= old.size }
+        }
+        var entry = CacheEntry(size: size, acseq: s.nextSequence, kind: kind, description: description, pins: 0)
+        s.nextSequence += 1
+        var failure: CacheError?
+        if pin {
+            if s.pinned + size > threshold {
+                failure = .pinLimitExceeded(hash: hash, size: size, pinned: s.pinned, threshold: threshold)
+            } else {
+                entry.pins = 1
+                s.pinned += size
+            }
+        }
+        s.entries[hash] = entry
+        s.used += size
+        do throws(CacheError) {
+            try s.database?.insert(CacheDatabase.Row(
+                sha1: hash.description, size: size, acseq: entry.acseq, path: description,
+                type: kind.databaseType, pinned: entry.pins > 0 ? 1 : 0))
+        } catch { s.lastDatabaseError = error }
+        return failure
     }
 }
