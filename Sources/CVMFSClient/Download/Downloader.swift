@@ -77,15 +77,9 @@ public final class Downloader: Sendable {
         let path = relativePath.hasPrefix("/") ? String(relativePath.dropFirst()) : relativePath
 
         var route = currentRoute(now: started)
-        let hostCount = route.hostCount
-        var usedHosts = 1
-        var usedProxies = 1
-        var sameURLRetries = 0
+        var plan = FailoverPlan(hostCount: route.hostCount, maxRetries: settings.maxRetries) { [self] in nextBackoff(after: $0) }
         var attempts = 0
-        var noCache = false
-        var backoff = Duration.zero
         var hostErrors: [DownloadError] = []
-
         while true {
             if attempts > 0 {
                 do { try sink.reset() } catch {
@@ -95,11 +89,9 @@ public final class Downloader: Sendable {
             }
             attempts += 1
             let attemptStart = clock.now
-            let outcome = attempt(handle, route: route, path: path, noCache: noCache, sink: sink)
+            let outcome = attempt(handle, route: route, path: path, noCache: plan.noCache, sink: sink)
             let elapsed = clock.now - attemptStart
-
-            let error: DownloadError
-            let failure: FailureClass
+            let error: DownloadError, failure: FailureClass
             switch outcome {
             case .success(let bytes):
                 counters.withLock {
@@ -107,59 +99,32 @@ public final class Downloader: Sendable {
                     $0.bytes += bytes
                     $0.transferTime += elapsed
                 }
-                return DownloadReport(
-                    url: route.url(path), host: route.host, proxy: route.proxy, bytes: bytes,
-                    retries: attempts - 1, duration: clock.now - started
-                )
+                return DownloadReport(url: route.url(path), host: route.host, proxy: route.proxy, bytes: bytes,
+                                      retries: attempts - 1, duration: clock.now - started)
             case let .failure(e, f):
-                error = e
-                failure = f
+                (error, failure) = (e, f)
                 counters.withLock {
                     $0.failedRequests += 1
                     $0.transferTime += elapsed
                 }
             }
-
-            // §5 step 1: bad data is retried once from the same URL, asking caches for a fresh copy.
-            if failure == .badData && !noCache {
-                noCache = true
+            switch plan.step(after: failure, proxyCount: route.proxyCount) {
+            case .retryWithoutCache:
                 counters.withLock { $0.retries += 1 }
-                continue
-            }
-            // §5 step 2: transfer errors are retried on the same URL after a random backoff.
-            if case .transfer = failure, sameURLRetries < settings.maxRetries, !noCache {
-                sameURLRetries += 1
-                backoff = nextBackoff(after: backoff)
+            case .retry(let pause):
                 counters.withLock { $0.retries += 1 }
-                Self.sleep(backoff)
-                continue
-            }
-            let proxyFailed: Bool
-            switch failure {
-            case .proxy: proxyFailed = true
-            case .transfer(let viaProxy): proxyFailed = viaProxy
-            case .badData, .host: proxyFailed = false
-            case .fatal:
-                counters.withLock { $0.failedDownloads += 1 }
-                throw error
-            }
-            // §5 step 3: burn the proxy and try the next one, until every proxy has had a go.
-            if proxyFailed && usedProxies < route.proxyCount {
-                usedProxies += 1
+                Self.sleep(pause)
+            case .nextProxy:
                 route = switchProxy(from: route, now: clock.now)
-                continue
+            case .nextHost(let resetProxies):
+                hostErrors.append(error)
+                route = switchHost(from: route, resetProxies: resetProxies, now: clock.now)
+            case .giveUp:
+                counters.withLock { $0.failedDownloads += 1 }
+                if failure == .fatal { throw error }
+                hostErrors.append(error)
+                throw .allHostsFailed(path: path, errors: hostErrors)
             }
-            // §5 step 3 (proxies exhausted) and step 4: next host, proxies back to the first group.
-            hostErrors.append(error)
-            if usedHosts < hostCount {
-                usedHosts += 1
-                usedProxies = 1
-                noCache = false
-                route = switchHost(from: route, resetProxies: proxyFailed, now: clock.now)
-                continue
-            }
-            counters.withLock { $0.failedDownloads += 1 }
-            throw .allHostsFailed(path: path, errors: hostErrors)
         }
     }
 
