@@ -75,7 +75,7 @@ struct CacheSharedTests {
         let a = try ObjectCache(path: dir.path, limit: Self.limit, shared: true)
         // pid 0x7ffffff0 does not exist; its reservation takes the whole quota.
         try a.state.withLock { (s) throws(CacheError) in
-            try s.shared!.database.execute("INSERT INTO reservation (owner, pid, bytes) VALUES (1, 2147483632, \(Self.limit))")
+            try (s.ledger as! SharedCacheLedger).database.execute("INSERT INTO reservation (owner, pid, bytes) VALUES (1, 2147483632, \(Self.limit))")
         }
         let object = CacheTestObject(size: 100_000)
         try fill(a, object)

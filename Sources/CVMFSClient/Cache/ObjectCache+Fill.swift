@@ -90,7 +90,7 @@ extension ObjectCache {
         download: (any ObjectSink) throws(DownloadError) -> Void
     ) throws(CacheError) -> PrefetchOutcome {
         // Another process may have filled a shared cache: its row is the truth.
-        if isShared, let fd = try openSharedMiss(hash, pin: false) {
+        if isManaged, let fd = try openAdopted(hash, pin: false) {
             fd.close()
             return .present
         }
@@ -141,18 +141,8 @@ extension ObjectCache {
     static func reserve(_ s: inout ObjectCacheState, _ hash: ContentHash, amount: Int64, size: Int64,
                         limit: Int64, directory: CacheDirectory) throws(CacheError) {
         if size > limit / 2 { throw .objectTooLarge(hash: hash, size: size, limit: limit) }
-        if let shared = s.shared {
-            try reserveShared(&s, shared, hash, amount: amount, limit: limit)
-            return
-        }
-        if s.used + s.reserved + amount > limit {
-            // Upstream cleans down to the threshold (limit/2) when an insert overflows.
-            _ = evict(&s, directory: directory, toUsed: max(limit / 2 - s.reserved - amount, 0))
-        }
-        if s.used + s.reserved + amount > limit {
-            throw .noSpace(hash: hash, needed: amount, pinned: s.pinned, limit: limit)
-        }
-        s.reserved += amount
+        guard let ledger = s.ledger else { return }
+        try ledger.reserve(&s, hash, amount: amount, limit: limit)
     }
 
     private func produce(
@@ -164,7 +154,7 @@ extension ObjectCache {
         defer {
             // Whatever happened, the reservation is released (commit turned it into `used`).
             let release = held
-            if release > 0 { state.withLock { Self.releaseReservation(&$0, release) } }
+            if release > 0 { state.withLock { s in s.ledger?.release(&s, reservation: release) } }
             state.withLock { _ = $0.inFlight.removeValue(forKey: hash) }
         }
         // Unmanaged caches are not tracked in memory: another process may have filled it.
@@ -193,51 +183,36 @@ extension ObjectCache {
         do { readFD = try CacheSyscall.open(tempPath, O_RDONLY) } catch {
             throw .io(operation: "open", path: tempPath, errno: error.rawValue)
         }
-        if isManaged && isShared {
-            let size = sink.writtenSize
-            let threshold = self.threshold
-            let commit = held
-            let fd = try state.withLock { (s) throws(CacheError) -> CInt in
-                guard let shared = s.shared else { return -1 }
-                return try Self.commitShared(&s, shared, hash: hash, tempPath: tempPath, tempFD: tempFD, readFD: readFD, size: size,
-                                             kind: kind, description: description, pin: pin, reservation: commit,
-                                             threshold: threshold)
+        guard isManaged else {
+            do { try directory.moveIntoPlace(tempPath, hash) } catch {
+                CacheSyscall.close(readFD)
+                throw .io(operation: "rename", path: directory.objectPath(hash), errno: error.rawValue)
             }
-            // The reservation became `used` (or was given back) inside the commit.
-            held = 0
             renamed = true
-            return FileDescriptor(rawValue: fd)
+            return FileDescriptor(rawValue: readFD)
         }
-        let finalPath = directory.objectPath(hash)
-        do { try directory.moveIntoPlace(tempPath, hash) } catch {
-            CacheSyscall.close(readFD)
-            throw .io(operation: "rename", path: finalPath, errno: error.rawValue)
+        let fill = FinishedFill(hash: hash, tempPath: tempPath, tempFD: tempFD, readFD: readFD, size: sink.writtenSize,
+                                kind: kind, description: description, pin: pin, reservation: held, threshold: threshold)
+        let fd = try state.withLock { (s) throws(CacheError) -> CInt in
+            guard let ledger = s.ledger else { return readFD }
+            return try ledger.commit(&s, fill)
         }
-        renamed = true
-        guard isManaged else { return FileDescriptor(rawValue: readFD) }
-        let size = sink.writtenSize
-        let threshold = self.threshold
-        let commit = held
+        // The reservation became `used` (or was given back) inside the commit.
         held = 0
-        let pinError = state.withLock { s in
-            Self.commitPrivate(&s, hash: hash, size: size, kind: kind, description: description, pin: pin,
-                               reservation: commit, threshold: threshold)
-        }
-        if let pinError {
-            CacheSyscall.close(readFD)
-            throw pinError
-        }
-        return FileDescriptor(rawValue: readFD)
+        renamed = true
+        return FileDescriptor(rawValue: fd)
     }
 
-    /// A temp file in `txn/` for one fill; in a shared cache flocked, which
-    /// marks the download as live for other processes' reconcile (see `removeStaleTemps`).
+    /// A temp file in `txn/` for one fill, flocked while it is written: a
+    /// shared cache's reconcile in another process leaves held files alone
+    /// (see `removeStaleTemps`).
     private func makeTempFile() throws(CacheError) -> (CInt, String) {
         let file: (CInt, String)
         do { file = try CacheSyscall.mkstemp(directory.txnPath + "/fetchXXXXXX") } catch {
             throw .io(operation: "mkstemp", path: directory.txnPath, errno: error.rawValue)
         }
-        if isShared { try? CacheSyscall.flock(file.0, LOCK_EX) }
+        // Cheap, and what keeps a shared cache's other processes from removing it.
+        try? CacheSyscall.flock(file.0, LOCK_EX)
         return file
     }
 
@@ -257,37 +232,5 @@ extension ObjectCache {
             note(target)
             return target
         }
-    }
-
-    /// Turns a private cache's finished fill into an entry: its reservation
-    /// becomes `used`, an older entry of the same hash is replaced, the row is
-    /// written. Returns the pin refusal if pinning would pass `threshold`.
-    private static func commitPrivate(_ s: inout ObjectCacheState, hash: ContentHash, size: Int64, kind: CacheObjectKind,
-                                      description: String, pin: Bool, reservation commit: Int64,
-                                      threshold: Int64) -> CacheError? {
-        s.reserved -= commit
-        if let old = s.entries.removeValue(forKey: hash) {
-            s.used -= old.size
-            if old.pins > 0 { s.pinned -= old.size }
-        }
-        var entry = CacheEntry(size: size, acseq: s.nextSequence, kind: kind, description: description, pins: 0)
-        s.nextSequence += 1
-        var failure: CacheError?
-        if pin {
-            if s.pinned + size > threshold {
-                failure = .pinLimitExceeded(hash: hash, size: size, pinned: s.pinned, threshold: threshold)
-            } else {
-                entry.pins = 1
-                s.pinned += size
-            }
-        }
-        s.entries[hash] = entry
-        s.used += size
-        do throws(CacheError) {
-            try s.database?.insert(CacheDatabase.Row(
-                sha1: hash.description, size: size, acseq: entry.acseq, path: description,
-                type: kind.databaseType, pinned: entry.pins > 0 ? 1 : 0))
-        } catch { s.lastDatabaseError = error }
-        return failure
     }
 }

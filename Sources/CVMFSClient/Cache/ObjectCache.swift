@@ -59,10 +59,12 @@ public final class ObjectCache: Sendable {
         initial.dirty.reserveCapacity(Self.touchBatch)
         var report = CacheReconcileReport()
         do {
-            if shared && self.limit >= 0 {
-                try Self.reconcileShared(&initial, directory: directory, limit: self.limit, report: &report)
+            if self.limit < 0 {
+                Self.removeStaleTemps(directory, onlyUnheld: shared, report: &report)
+            } else if shared {
+                initial.ledger = try SharedCacheLedger.open(directory, limit: self.limit, into: &initial, report: &report)
             } else {
-                try Self.reconcile(&initial, directory: directory, limit: self.limit, shared: shared, report: &report)
+                initial.ledger = try PrivateCacheLedger.open(directory, limit: self.limit, into: &initial, report: &report)
             }
         } catch {
             CacheSyscall.close(directoryFD)
@@ -70,9 +72,6 @@ public final class ObjectCache: Sendable {
         }
         reconcileReport = report
         state = Mutex(initial)
-        if !shared && self.limit >= 0, let fd = try? CacheSyscall.open(directory.crashGuardPath, O_WRONLY | O_CREAT, 0o600) {
-            CacheSyscall.close(fd)
-        }
     }
 
     deinit {
@@ -80,17 +79,12 @@ public final class ObjectCache: Sendable {
         CacheSyscall.close(directoryFD)
     }
 
-    /// Writes pending LRU touches to `cachedb` (and, in a shared cache,
-    /// withdraws this process's reservation row).
+    /// Writes pending LRU touches to `cachedb` and gives back what this
+    /// process held (the ledger's `close`).
     public func close() {
         state.withLock { s in
-            Self.flush(&s)
-            if !isShared && s.lastDatabaseError == nil { try? CacheSyscall.unlink(directory.crashGuardPath) }
-            if let shared = s.shared, s.reserved == 0 {
-                do throws(CacheError) { try shared.locked { () throws(CacheError) in try shared.setReservation(0) } } catch {
-                    s.lastDatabaseError = error
-                }
-            }
+            guard let ledger = s.ledger else { return }
+            ledger.close(&s)
         }
     }
 
@@ -105,7 +99,7 @@ public final class ObjectCache: Sendable {
             let hit = try state.withLock { (s) throws(CacheError) -> Bool in
                 try Self.touch(&s, hash, pin: pin, threshold: threshold)
             }
-            guard hit else { return isShared ? try openSharedMiss(hash, pin: pin) : nil }
+            guard hit else { return try openAdopted(hash, pin: pin) }
         }
         let (fd, code) = openObject(hash)
         if fd >= 0 { return FileDescriptor(rawValue: fd) }
@@ -137,7 +131,7 @@ public final class ObjectCache: Sendable {
                 if s.pinned + size > threshold {
                     throw .pinLimitExceeded(hash: hash, size: size, pinned: s.pinned, threshold: threshold)
                 }
-                if let shared = s.shared, !shared.holdPin(hash, directoryFD: shared.directoryFD) {
+                if let ledger = s.ledger, !ledger.holdPin(hash) {
                     // Evicted by another process: forget it, the caller refills.
                     forget(&s, hash)
                     return false
@@ -174,7 +168,7 @@ public final class ObjectCache: Sendable {
             s.entries.values[i].pins -= 1
             if s.entries.values[i].pins == 0 {
                 s.pinned -= s.entries.values[i].size
-                s.shared?.releasePin(hash)
+                s.ledger?.releasePin(hash)
                 s.dirty.append(hash)
             }
         }
@@ -187,10 +181,8 @@ public final class ObjectCache: Sendable {
     public func usage() -> (used: Int64, limit: Int64, pinned: Int64) {
         guard isManaged else { return (0, -1, 0) }
         return state.withLock { s in
-            guard let shared = s.shared else { return (s.used, limit, s.pinned) }
-            // The whole shared cache's usage; `pinned` is this process's pins.
-            let used = (try? shared.locked { () throws(CacheError) in try shared.usedBytes() }) ?? s.used
-            return (used, limit, s.pinned)
+            // `pinned` is this process's pins.
+            (s.ledger?.usedBytes(s) ?? s.used, limit, s.pinned)
         }
     }
 
@@ -201,11 +193,8 @@ public final class ObjectCache: Sendable {
     public func list() -> [CacheListEntry] {
         if isManaged {
             return state.withLock { s in
-                if let shared = s.shared { return Self.listShared(&s, shared) }
-                return s.entries.sorted { $0.value.acseq < $1.value.acseq }.map {
-                    CacheListEntry(hash: $0.key, size: $0.value.size, kind: $0.value.kind,
-                                   pinned: $0.value.pins > 0, description: $0.value.description)
-                }
+                guard let ledger = s.ledger else { return [] }
+                return ledger.list(&s)
             }
         }
         return Self.scanObjects(directory).map {
@@ -219,16 +208,9 @@ public final class ObjectCache: Sendable {
     public func cleanup(toBytes bytes: Int64) -> Bool {
         guard isManaged else { return false }
         return state.withLock { s in
-            if let shared = s.shared {
-                Self.flush(&s)
-                let done = try? shared.locked { () throws(CacheError) -> Bool in
-                    _ = try Self.evictShared(&s, shared, toUsed: bytes)
-                    return try shared.usedBytes() <= bytes
-                }
-                return done ?? false
-            }
-            _ = Self.evict(&s, directory: directory, toUsed: bytes)
-            return s.used <= bytes
+            guard let ledger = s.ledger else { return false }
+            _ = ledger.evict(&s, toUsed: bytes)
+            return ledger.usedBytes(s) <= bytes
         }
     }
 
@@ -243,71 +225,36 @@ public final class ObjectCache: Sendable {
     @inline(never)
     static func flushSlowPath(_ s: inout ObjectCacheState) {
         defer { s.dirty.removeAll(keepingCapacity: true) }
-        if let shared = s.shared {
-            flushShared(&s, shared)
-            return
-        }
-        guard let db = s.database else { return }
-        var seen = Set<ContentHash>()
-        let entries = s.entries
-        let dirty = s.dirty
-        do throws(CacheError) {
-            try db.transaction { () throws(CacheError) in
-                for hash in dirty where seen.insert(hash).inserted {
-                    guard let e = entries[hash] else { continue }
-                    try db.touch(sha1: hash.description, acseq: e.acseq, pinned: e.pins > 0 ? 1 : 0)
-                }
-            }
-        } catch {
-            s.lastDatabaseError = error
-        }
+        guard let ledger = s.ledger else { return }
+        do throws(CacheError) { try ledger.flush(&s) } catch { s.lastDatabaseError = error }
     }
 
     /// Removes an entry whose file vanished.
     static func forget(_ s: inout ObjectCacheState, _ hash: ContentHash) {
-        guard let e = s.entries.removeValue(forKey: hash) else { return }
+        guard let e = s.entries.removeValue(forKey: hash), let ledger = s.ledger else { return }
         s.used -= e.size
         if e.pins > 0 {
             s.pinned -= e.size
-            s.shared?.releasePin(hash)
+            ledger.releasePin(hash)
         }
-        // In a shared cache the evicting process already deleted the row, and
-        // a row present now belongs to a refill by another process.
-        guard s.shared == nil else { return }
-        do throws(CacheError) { try s.database?.delete(sha1: hash.description) } catch { s.lastDatabaseError = error }
+        do throws(CacheError) { try ledger.forget(hash) } catch { s.lastDatabaseError = error }
     }
 
-    /// Evicts unpinned entries in LRU order until `used <= target`.
-    static func evict(_ s: inout ObjectCacheState, directory: CacheDirectory, toUsed target: Int64) -> Int {
-        if let shared = s.shared {
-            do throws(CacheError) {
-                return try shared.locked { () throws(CacheError) -> Int in try evictShared(&s, shared, toUsed: target) }
-            } catch {
-                s.lastDatabaseError = error
-                return 0
+    /// A miss in this process's view that another process may have filled
+    /// since (a shared cache): opens it if the ledger knows it now.
+    func openAdopted(_ hash: ContentHash, pin: Bool) throws(CacheError) -> FileDescriptor? {
+        let threshold = self.threshold
+        let fd = try state.withLock { (s) throws(CacheError) -> CInt in
+            guard let ledger = s.ledger else { return -1 }
+            if s.entries[hash] == nil {
+                guard try ledger.adopt(hash, into: &s) else { return -1 }
             }
+            guard try Self.touch(&s, hash, pin: pin, threshold: threshold) else { return -1 }
+            let (fd, _) = openObject(hash)
+            if fd < 0 { Self.forget(&s, hash) }
+            return fd
         }
-        guard s.used > target else { return 0 }
-        flush(&s)
-        let candidates = s.entries.filter { $0.value.pins == 0 }.sorted { $0.value.acseq < $1.value.acseq }
-        var evicted = 0
-        var doomed: [ContentHash] = []
-        for (hash, entry) in candidates {
-            if s.used <= target { break }
-            try? CacheSyscall.unlink(directory.objectPath(hash))
-            s.entries.removeValue(forKey: hash)
-            s.used -= entry.size
-            doomed.append(hash)
-            evicted += 1
-        }
-        if let db = s.database {
-            do throws(CacheError) {
-                try db.transaction { () throws(CacheError) in
-                    for hash in doomed { try db.delete(sha1: hash.description) }
-                }
-            } catch { s.lastDatabaseError = error }
-        }
-        return evicted
+        return fd >= 0 ? FileDescriptor(rawValue: fd) : nil
     }
 
     /// Files under `00`…`ff` whose names are object names.

@@ -2,12 +2,10 @@ import CVMFSFormat
 
 /// Everything mutable in an `ObjectCache`; lives inside its `Mutex`.
 struct ObjectCacheState: ~Copyable {
-    /// `nil` for an unmanaged cache (limit -1).
-    var database: CacheDatabase?
-    /// The cross-process bookkeeping of a shared cache (`nil` for a private
-    /// one). When set, `cachedb` is the source of truth for usage and LRU
-    /// order, and `entries` is only this process's view, used by the hit path.
-    var shared: SharedCacheLedger?
+    /// Where quota, LRU order and pins are kept; `nil` for an unmanaged cache
+    /// (limit -1). With a shared ledger, `entries` is only this process's
+    /// view, used by the hit path.
+    var ledger: (any CacheLedger)?
     var entries: [ContentHash: CacheEntry] = [:]
     /// Hashes touched (or pinned/unpinned) since the last write to `cachedb`.
     /// Reserved up front so that a cache hit never allocates.
