@@ -19,12 +19,12 @@ public final class LayerApplier {
 
     let rootPath: String
     private let rootFd: Int32
-    private let whiteouts: Bool
+    let whiteouts: Bool
     // State of the layer being applied.
     private var addedThisLayer = Set<String>()
     private var savedDirectoryTimes: [String: timespec] = [:]
-    private var headerDirectoryTimes: [String: timespec] = [:]
-    private var layerName = ""
+    var headerDirectoryTimes: [String: timespec] = [:]
+    private(set) var layerName = ""
 
     public init(root: String, whiteouts: Bool) throws(ImageError) {
         rootPath = root
@@ -71,27 +71,26 @@ public final class LayerApplier {
             return
         }
         let parentComponents = Array(components.dropLast())
-        let fileName = whiteouts ? Self.whiteoutTarget(name) : nil
         if whiteouts && name == ".wh..wh..opq" {
-            guard let parent = try resolveDirectory(parentComponents, create: false, entry: entry) else { return }
-            defer { close(parent.fd) }
-            try makeOpaque(parent.fd, path: parent.path)
+            try applyOpaqueWhiteout(in: parentComponents, entry: entry)
             return
         }
-        if let target = fileName {
-            guard let parent = try resolveDirectory(parentComponents, create: false, entry: entry) else { return }
-            defer { close(parent.fd) }
-            if exists(parent.fd, target) {
-                saveTimes(of: parent.path)
-                try removeTree(parent.fd, target, path: join(parent.path, target))
-            }
+        if whiteouts, let target = Self.whiteoutTarget(name) {
+            try applyWhiteout(of: target, in: parentComponents, entry: entry)
             return
         }
         guard let parent = try resolveDirectory(parentComponents, create: true, entry: entry) else { return }
         defer { close(parent.fd) }
         let path = join(parent.path, name)
         addedThisLayer.insert(path)
+        try clearWay(for: entry, named: name, in: parent, path: path)
+        try create(entry, named: name, in: parent.fd, path: path, reader: reader, stats: &stats)
+    }
 
+    /// Removes what the layers below hold under the entry's name, but keeps a directory
+    /// that the entry, a directory too, only updates.
+    private func clearWay(for entry: TarEntry, named name: String, in parent: (fd: Int32, path: String),
+                          path: String) throws(ImageError) {
         var existing = stat()
         if fstatat(parent.fd, name, &existing, AT_SYMLINK_NOFOLLOW) == 0 {
             let existingIsDirectory = (existing.st_mode & S_IFMT) == S_IFDIR
@@ -102,85 +101,24 @@ public final class LayerApplier {
         } else {
             saveTimes(of: parent.path)
         }
+    }
 
-        switch entry.kind {
-        case .directory:
-            if mkdirat(parent.fd, name, 0o700) != 0 && errno != EEXIST {
-                throw fail(path, "mkdir: \(errnoText())")
-            }
-            try setOwnerAndMode(parent.fd, name, entry: entry, isSymlink: false)
-            try setXattrs(parent.fd, name, entry: entry)
-            headerDirectoryTimes[path] = Self.time(entry)
-        case .regular:
-            let fd = openat(parent.fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw fail(path, "create: \(errnoText())") }
-            do {
-                try reader.readData { (chunk: UnsafeRawBufferPointer) throws(ImageError) in
-                    var offset = 0
-                    while offset < chunk.count {
-                        let n = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-                        if n < 0 {
-                            if errno == EINTR { continue }
-                            throw fail(path, "write: \(errnoText())")
-                        }
-                        offset += n
-                    }
-                    stats.bytes += Int64(chunk.count)
-                }
-            } catch {
-                close(fd)
-                throw error
-            }
-            close(fd)
-            try setOwnerAndMode(parent.fd, name, entry: entry, isSymlink: false)
-            try setXattrs(parent.fd, name, entry: entry)
-            try setTimes(parent.fd, name, Self.time(entry), path: path)
-        case .symlink:
-            guard symlinkat(entry.linkTarget, parent.fd, name) == 0 else { throw fail(path, "symlink: \(errnoText())") }
-            try setOwnerAndMode(parent.fd, name, entry: entry, isSymlink: true)
-            try setTimes(parent.fd, name, Self.time(entry), path: path)
-        case .hardlink:
-            if !whiteouts, !(try hardlinkTargetExists(entry)) {
-                // A verbatim layer copy may link to a file of a lower layer, which it does
-                // not hold: keep the name as an empty file with the entry's metadata.
-                let fd = openat(parent.fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-                guard fd >= 0 else { throw fail(path, "create: \(errnoText())") }
-                close(fd)
-                try setOwnerAndMode(parent.fd, name, entry: entry, isSymlink: false)
-                try setTimes(parent.fd, name, Self.time(entry), path: path)
-                return
-            }
-            let targetComponents = try Self.components(of: entry.linkTarget, layer: layerName)
-            guard let targetName = targetComponents.last,
-                  let targetParent = try resolveDirectory(Array(targetComponents.dropLast()), create: false, entry: entry)
-            else { throw .layer("\(layerName): hard link '\(entry.path)' points to missing '\(entry.linkTarget)'") }
-            defer { close(targetParent.fd) }
-            var st = stat()
-            guard fstatat(targetParent.fd, targetName, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
-                throw .layer("\(layerName): hard link '\(entry.path)' points to missing '\(entry.linkTarget)'")
-            }
-            guard (st.st_mode & S_IFMT) != S_IFDIR else {
-                throw .layer("\(layerName): hard link '\(entry.path)' points to directory '\(entry.linkTarget)'")
-            }
-            guard linkat(targetParent.fd, targetName, parent.fd, name, 0) == 0 else {
-                throw fail(path, "link to \(entry.linkTarget): \(errnoText())")
-            }
-        case .characterDevice, .blockDevice, .fifo:
-            let type: mode_t = entry.kind == .fifo ? S_IFIFO : (entry.kind == .characterDevice ? S_IFCHR : S_IFBLK)
-            let device = gnu_dev_makedev(entry.deviceMajor, entry.deviceMinor)
-            guard mknodat(parent.fd, name, type | 0o600, device) == 0 else { throw fail(path, "mknod: \(errnoText())") }
-            try setOwnerAndMode(parent.fd, name, entry: entry, isSymlink: false)
-            try setXattrs(parent.fd, name, entry: entry)
-            try setTimes(parent.fd, name, Self.time(entry), path: path)
+    // MARK: Whiteouts
+
+    /// `.wh.<name>`: deletes `<name>` from the layers below.
+    private func applyWhiteout(of target: String, in parentComponents: [String], entry: TarEntry) throws(ImageError) {
+        guard let parent = try resolveDirectory(parentComponents, create: false, entry: entry) else { return }
+        defer { close(parent.fd) }
+        if exists(parent.fd, target) {
+            saveTimes(of: parent.path)
+            try removeTree(parent.fd, target, path: join(parent.path, target))
         }
     }
 
-    private func hardlinkTargetExists(_ entry: TarEntry) throws(ImageError) -> Bool {
-        let components = try Self.components(of: entry.linkTarget, layer: layerName)
-        guard let last = components.last,
-              let parent = try resolveDirectory(Array(components.dropLast()), create: false, entry: entry) else { return false }
+    private func applyOpaqueWhiteout(in parentComponents: [String], entry: TarEntry) throws(ImageError) {
+        guard let parent = try resolveDirectory(parentComponents, create: false, entry: entry) else { return }
         defer { close(parent.fd) }
-        return exists(parent.fd, last)
+        try makeOpaque(parent.fd, path: parent.path)
     }
 
     /// `.wh..wh..opq`: removes what the layers below put into the directory.
@@ -189,6 +127,13 @@ public final class LayerApplier {
             saveTimes(of: path)
             try removeTree(fd, child, path: join(path, child))
         }
+    }
+
+    /// `<name>` for a `.wh.<name>` entry.
+    static func whiteoutTarget(_ name: String) -> String? {
+        guard name.hasPrefix(".wh."), name != ".wh..wh..opq" else { return nil }
+        let target = String(name.dropFirst(4))
+        return target.isEmpty ? nil : target
     }
 
     // MARK: Path resolution
@@ -210,7 +155,7 @@ public final class LayerApplier {
     /// Opens the directory at `components` below the root. Missing directories are created
     /// (mode 0755) when `create` is set, otherwise nil is returned. Symbolic links on the way
     /// are resolved inside the root; one that leads above it is an error.
-    private func resolveDirectory(_ components: [String], create: Bool, entry: TarEntry) throws(ImageError) -> (fd: Int32, path: String)? {
+    func resolveDirectory(_ components: [String], create: Bool, entry: TarEntry) throws(ImageError) -> (fd: Int32, path: String)? {
         var stack: [(fd: Int32, name: String)] = []
         func currentFd() -> Int32 { stack.last?.fd ?? rootFd }
         func closeAll() { for item in stack { close(item.fd) } }
@@ -275,11 +220,11 @@ public final class LayerApplier {
 
     private func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : a + "/" + b }
 
-    private func fail(_ path: String, _ reason: String) -> ImageError {
+    func fail(_ path: String, _ reason: String) -> ImageError {
         .io(path: rootPath + "/" + path, reason: reason)
     }
 
-    private func exists(_ fd: Int32, _ name: String) -> Bool {
+    func exists(_ fd: Int32, _ name: String) -> Bool {
         var st = stat()
         return fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
     }
@@ -316,29 +261,6 @@ public final class LayerApplier {
         headerDirectoryTimes[path] = nil
     }
 
-    private func setOwnerAndMode(_ fd: Int32, _ name: String, entry: TarEntry, isSymlink: Bool) throws(ImageError) {
-        let owned = name.isEmpty ? fchown(fd, entry.uid, entry.gid) : fchownat(fd, name, entry.uid, entry.gid, AT_SYMLINK_NOFOLLOW)
-        guard owned == 0 else { throw fail(entry.path, "chown \(entry.uid):\(entry.gid): \(errnoText())") }
-        if isSymlink { return }
-        // After chown, which clears set-id bits. The entry is ours and not a link.
-        let mode = mode_t(entry.mode & 0o7777)
-        let changed = name.isEmpty ? fchmod(fd, mode) : fchmodat(fd, name, mode, 0)
-        guard changed == 0 else { throw fail(entry.path, "chmod: \(errnoText())") }
-    }
-
-    private func setXattrs(_ fd: Int32, _ name: String, entry: TarEntry) throws(ImageError) {
-        for (key, value) in entry.xattrs where key.hasPrefix("user.") || key == "security.capability" {
-            let procPath = "/proc/self/fd/\(fd)/\(name)"
-            let status = value.withUnsafeBytes { lsetxattr(procPath, key, $0.baseAddress, $0.count, 0) }
-            guard status == 0 else { throw fail(entry.path, "setxattr \(key): \(errnoText())") }
-        }
-    }
-
-    private func setTimes(_ fd: Int32, _ name: String, _ time: timespec, path: String) throws(ImageError) {
-        var times = [time, time]
-        guard utimensat(fd, name, &times, AT_SYMLINK_NOFOLLOW) == 0 else { throw fail(path, "utimensat: \(errnoText())") }
-    }
-
     /// Remembers a directory's times before this layer first changes its content,
     /// so that it keeps them (umoci restores parents' mtimes the same way).
     private func saveTimes(of path: String) {
@@ -362,12 +284,6 @@ public final class LayerApplier {
                 throw fail(path, "utimensat: \(errnoText())")
             }
         }
-    }
-
-    static func whiteoutTarget(_ name: String) -> String? {
-        guard name.hasPrefix(".wh."), name != ".wh..wh..opq" else { return nil }
-        let target = String(name.dropFirst(4))
-        return target.isEmpty ? nil : target
     }
 
     static func time(_ entry: TarEntry) -> timespec {
