@@ -19,12 +19,18 @@ final class TarReader {
 
     deinit { buffer.deallocate() }
 
-    /// The next entry, or nil at the end of the archive.
-    func next() throws(ImageError) -> TarEntry? {
-        try skipRest()
+    /// What the meta entries before a member say about it: GNU long names (`L`, `K`)
+    /// and PAX records (`x`).
+    private struct Extensions {
         var longName: String?
         var longLink: String?
         var pax: [String: [UInt8]] = [:]
+    }
+
+    /// The next entry, or nil at the end of the archive.
+    func next() throws(ImageError) -> TarEntry? {
+        try skipRest()
+        var extensions = Extensions()
         while true {
             guard let header = try readBlock() else { return nil }
             if header.allSatisfy({ $0 == 0 }) {
@@ -34,72 +40,8 @@ final class TarReader {
             let type = header[156]
             let size = try number(header, 124, 12)
             guard size >= 0 else { throw .layer("\(name): negative entry size") }
-            switch type {
-            case UInt8(ascii: "L"), UInt8(ascii: "K"):
-                let data = try readSmall(size)
-                let text = Self.string(data[...])
-                if type == UInt8(ascii: "L") { longName = text } else { longLink = text }
-                continue
-            case UInt8(ascii: "x"):
-                pax.merge(try parsePAX(try readSmall(size))) { $1 }
-                continue
-            case UInt8(ascii: "g"):
-                _ = try readSmall(size)
-                continue
-            default:
-                break
-            }
-            var path: String
-            if let p = pax["path"] { path = Self.string(p[...]) } else if let longName { path = longName } else {
-                path = Self.string(header[0..<100])
-                let magic = Array(header[257..<263])
-                if magic == Array("ustar\0".utf8) {  // POSIX ustar: prefix field
-                    let prefix = Self.string(header[345..<500])
-                    if !prefix.isEmpty { path = prefix + "/" + path }
-                }
-            }
-            var link = Self.string(header[157..<257])
-            if let l = pax["linkpath"] { link = Self.string(l[...]) } else if let longLink { link = longLink }
-            let kind: TarEntry.Kind
-            switch type {
-            case 0, UInt8(ascii: "0"), UInt8(ascii: "7"): kind = .regular
-            case UInt8(ascii: "1"): kind = .hardlink
-            case UInt8(ascii: "2"): kind = .symlink
-            case UInt8(ascii: "3"): kind = .characterDevice
-            case UInt8(ascii: "4"): kind = .blockDevice
-            case UInt8(ascii: "5"): kind = .directory
-            case UInt8(ascii: "6"): kind = .fifo
-            default:
-                throw .layer("\(name): entry '\(path)' has unsupported tar type '\(Character(Unicode.Scalar(type)))'")
-            }
-            // Old tars mark directories only by a trailing slash.
-            let regularWithSlash = kind == .regular && path.hasSuffix("/")
-            var entry = TarEntry(
-                path: path, kind: regularWithSlash ? .directory : kind,
-                mode: UInt32(truncatingIfNeeded: try number(header, 100, 8)) & 0o7777,
-                uid: UInt32(truncatingIfNeeded: try number(header, 108, 8)),
-                gid: UInt32(truncatingIfNeeded: try number(header, 116, 8)),
-                size: size, mtime: try number(header, 136, 12), linkTarget: link,
-                deviceMajor: UInt32(truncatingIfNeeded: try number(header, 329, 8)),
-                deviceMinor: UInt32(truncatingIfNeeded: try number(header, 337, 8)))
-            if let v = pax["size"], let n = Int64(Self.string(v[...])) { entry.size = n }
-            if let v = pax["uid"], let n = UInt32(Self.string(v[...])) { entry.uid = n }
-            if let v = pax["gid"], let n = UInt32(Self.string(v[...])) { entry.gid = n }
-            if let v = pax["mtime"] {
-                let text = Self.string(v[...])
-                let parts = text.split(separator: ".", maxSplits: 1)
-                if let s = Int64(parts[0]) {
-                    entry.mtime = s
-                    if parts.count == 2 {
-                        let digits = String(parts[1].prefix(9))
-                        let padded = digits + String(repeating: "0", count: 9 - digits.count)
-                        entry.mtimeNanoseconds = Int64(padded) ?? 0
-                    }
-                }
-            }
-            for (key, value) in pax.sorted(by: { $0.key < $1.key }) where key.hasPrefix("SCHILY.xattr.") {
-                entry.xattrs.append((String(key.dropFirst("SCHILY.xattr.".count)), value))
-            }
+            if try readMetaEntry(type: type, size: size, into: &extensions) { continue }
+            let entry = try member(header, type: type, size: size, extensions: extensions)
             // Header-only types carry no data whatever the size field says (as Go's archive/tar).
             if entry.kind == .regular {
                 remaining = entry.size
@@ -109,6 +51,94 @@ final class TarReader {
                 padding = 0
             }
             return entry
+        }
+    }
+
+    /// Reads a meta entry's data into `extensions`; false for a header that describes a member.
+    private func readMetaEntry(type: UInt8, size: Int64, into extensions: inout Extensions) throws(ImageError) -> Bool {
+        switch type {
+        case UInt8(ascii: "L"), UInt8(ascii: "K"):
+            let data = try readSmall(size)
+            let text = Self.string(data[...])
+            if type == UInt8(ascii: "L") { extensions.longName = text } else { extensions.longLink = text }
+            return true
+        case UInt8(ascii: "x"):
+            extensions.pax.merge(try parsePAX(try readSmall(size))) { $1 }
+            return true
+        case UInt8(ascii: "g"):
+            _ = try readSmall(size)
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The member a header describes, with the meta entries before it applied.
+    private func member(_ header: [UInt8], type: UInt8, size: Int64, extensions: Extensions) throws(ImageError) -> TarEntry {
+        let pax = extensions.pax
+        let path = Self.path(header, extensions: extensions)
+        var link = Self.string(header[157..<257])
+        if let l = pax["linkpath"] { link = Self.string(l[...]) } else if let longLink = extensions.longLink { link = longLink }
+        let kind = try kind(type: type, path: path)
+        // Old tars mark directories only by a trailing slash.
+        let regularWithSlash = kind == .regular && path.hasSuffix("/")
+        var entry = TarEntry(
+            path: path, kind: regularWithSlash ? .directory : kind,
+            mode: UInt32(truncatingIfNeeded: try number(header, 100, 8)) & 0o7777,
+            uid: UInt32(truncatingIfNeeded: try number(header, 108, 8)),
+            gid: UInt32(truncatingIfNeeded: try number(header, 116, 8)),
+            size: size, mtime: try number(header, 136, 12), linkTarget: link,
+            deviceMajor: UInt32(truncatingIfNeeded: try number(header, 329, 8)),
+            deviceMinor: UInt32(truncatingIfNeeded: try number(header, 337, 8)))
+        Self.applyPAX(pax, to: &entry)
+        return entry
+    }
+
+    private static func path(_ header: [UInt8], extensions: Extensions) -> String {
+        if let p = extensions.pax["path"] { return string(p[...]) }
+        if let longName = extensions.longName { return longName }
+        let path = string(header[0..<100])
+        let magic = Array(header[257..<263])
+        if magic == Array("ustar\0".utf8) {  // POSIX ustar: prefix field
+            let prefix = string(header[345..<500])
+            if !prefix.isEmpty { return prefix + "/" + path }
+        }
+        return path
+    }
+
+    private func kind(type: UInt8, path: String) throws(ImageError) -> TarEntry.Kind {
+        switch type {
+        case 0, UInt8(ascii: "0"), UInt8(ascii: "7"): return .regular
+        case UInt8(ascii: "1"): return .hardlink
+        case UInt8(ascii: "2"): return .symlink
+        case UInt8(ascii: "3"): return .characterDevice
+        case UInt8(ascii: "4"): return .blockDevice
+        case UInt8(ascii: "5"): return .directory
+        case UInt8(ascii: "6"): return .fifo
+        default:
+            throw .layer("\(name): entry '\(path)' has unsupported tar type '\(Character(Unicode.Scalar(type)))'")
+        }
+    }
+
+    /// PAX records override the header's size, owner and time, and carry the xattrs.
+    private static func applyPAX(_ pax: [String: [UInt8]], to entry: inout TarEntry) {
+        if let v = pax["size"], let n = Int64(string(v[...])) { entry.size = n }
+        if let v = pax["uid"], let n = UInt32(string(v[...])) { entry.uid = n }
+        if let v = pax["gid"], let n = UInt32(string(v[...])) { entry.gid = n }
+        if let v = pax["mtime"] {
+            let text = string(v[...])
+            let parts = text.split(separator: ".", maxSplits: 1)
+            if let s = Int64(parts[0]) {
+                entry.mtime = s
+                if parts.count == 2 {
+                    let digits = String(parts[1].prefix(9))
+                    let padded = digits + String(repeating: "0", count: 9 - digits.count)
+                    entry.mtimeNanoseconds = Int64(padded) ?? 0
+                }
+            }
+        }
+        for (key, value) in pax.sorted(by: { $0.key < $1.key }) where key.hasPrefix("SCHILY.xattr.") {
+            entry.xattrs.append((String(key.dropFirst("SCHILY.xattr.".count)), value))
         }
     }
 
