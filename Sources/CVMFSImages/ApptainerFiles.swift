@@ -23,7 +23,28 @@ enum ApptainerFiles {
         let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard rootFD >= 0 else { throw .io(path: root, reason: "open: \(errnoText())") }
         defer { close(rootFD) }
-        // The image's directories we may add to, with their times, to restore at the end.
+        let touched = imageDirectoryTimes(rootFD)
+        for dir in directories where isRealDirectory(rootFD, FS.parent(dir)) {
+            if mkdirat(rootFD, dir, 0o755) != 0 && errno != EEXIST {
+                throw .io(path: root + "/" + dir, reason: "mkdir: \(errnoText())")
+            }
+        }
+        for (path, content) in files(config: config) where isRealDirectory(rootFD, FS.parent(path)) {
+            try createFile(path, content: content, rootFD: rootFD, root: root)
+        }
+        for (name, target) in links {
+            if symlinkat(target, rootFD, name) != 0 && errno != EEXIST {
+                throw .io(path: root + "/" + name, reason: "symlink: \(errnoText())")
+            }
+        }
+        for (path, atime, mtime) in touched {
+            var times = [atime, mtime]
+            utimensat(rootFD, path, &times, AT_SYMLINK_NOFOLLOW)
+        }
+    }
+
+    /// The image's directories we may add to, with their times, to restore at the end.
+    private static func imageDirectoryTimes(_ rootFD: Int32) -> [(String, timespec, timespec)] {
         var touched: [(String, timespec, timespec)] = []
         for dir in ["", "etc", "var"] {
             var st = stat()
@@ -32,15 +53,14 @@ enum ApptainerFiles {
                 touched.append((path, st.st_atim, st.st_mtim))
             }
         }
-        for dir in directories where isRealDirectory(rootFD, FS.parent(dir)) {
-            if mkdirat(rootFD, dir, 0o755) != 0 && errno != EEXIST {
-                throw .io(path: root + "/" + dir, reason: "mkdir: \(errnoText())")
-            }
-        }
-        var files: [(String, String)] = emptyFiles.map { ($0, "") }
+        return touched
+    }
+
+    /// Every file to add, with its content: the empty bind targets, then the scripts.
+    private static func files(config: ImageConfig.ContainerConfig?) -> [(String, String)] {
         let actions = ".singularity.d/actions/"
         let env = ".singularity.d/env/"
-        files += [
+        return emptyFiles.map { ($0, "") } + [
             (actions + "exec", script(sourcing: true, "exec \"$@\"")),
             (actions + "run", script(sourcing: true, """
                 if [ -x /.singularity.d/runscript ]; then exec /.singularity.d/runscript "$@"; fi
@@ -84,27 +104,20 @@ enum ApptainerFiles {
             (".singularity.d/runscript", script(sourcing: false, runscript(entrypoint: config?.Entrypoint ?? [], cmd: config?.Cmd ?? []))),
             (".singularity.d/startscript", script(sourcing: false, "")),
         ]
-        for (path, content) in files where isRealDirectory(rootFD, FS.parent(path)) {
-            let fd = openat(rootFD, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, content.isEmpty ? 0o644 : 0o755)
-            if fd < 0 {
-                if errno == EEXIST { continue }
-                throw .io(path: root + "/" + path, reason: "create: \(errnoText())")
-            }
-            let bytes = Array(content.utf8)
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            fchmod(fd, content.isEmpty ? 0o644 : 0o755)
-            close(fd)
-            guard written == bytes.count else { throw .io(path: root + "/" + path, reason: "write: \(errnoText())") }
+    }
+
+    /// Creates `path` with `content` unless the name exists; a script is executable.
+    private static func createFile(_ path: String, content: String, rootFD: Int32, root: String) throws(ImageError) {
+        let fd = openat(rootFD, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, content.isEmpty ? 0o644 : 0o755)
+        if fd < 0 {
+            if errno == EEXIST { return }
+            throw .io(path: root + "/" + path, reason: "create: \(errnoText())")
         }
-        for (name, target) in links {
-            if symlinkat(target, rootFD, name) != 0 && errno != EEXIST {
-                throw .io(path: root + "/" + name, reason: "symlink: \(errnoText())")
-            }
-        }
-        for (path, atime, mtime) in touched {
-            var times = [atime, mtime]
-            utimensat(rootFD, path, &times, AT_SYMLINK_NOFOLLOW)
-        }
+        let bytes = Array(content.utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        fchmod(fd, content.isEmpty ? 0o644 : 0o755)
+        close(fd)
+        guard written == bytes.count else { throw .io(path: root + "/" + path, reason: "write: \(errnoText())") }
     }
 
     private static func isRealDirectory(_ rootFD: Int32, _ path: String) -> Bool {
