@@ -162,57 +162,13 @@ public final class Converter {
         var layerFiles: [String] = []
         var config: ImageConfig?
         if flatNeeded || !options.skipLayers {
-            let configPath = blobs + "/" + image.configDigest.hex
-            if !FS.exists(configPath) {
-                progress.start("\(name): config")
-                try source.fetch(image.configDigest, size: nil, image: image.reference, to: configPath, progress: progress)
-            }
-            config = try JSON.decode(ImageConfig.self, try FS.read(configPath), what: "config of \(name)")
-            for (i, layer) in image.layers.enumerated() {
-                let path = blobs + "/" + layer.digest.hex
-                if !FS.exists(path) {
-                    progress.start("\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short) downloading")
-                    try source.fetch(layer.digest, size: layer.size, image: image.reference, to: path, progress: progress)
-                }
-                layerFiles.append(path)
-            }
+            (config, layerFiles) = try fetchBlobs(image, source: source)
         }
-        let diffIDs = config?.rootfs?.diff_ids ?? []
         if flatNeeded {
-            let root = newTree + "/" + image.flatPath
-            try FS.makeDirectories(FS.parent(root))
-            let applier = try LayerApplier(root: root, whiteouts: true)
-            for (i, layer) in image.layers.enumerated() {
-                let label = "\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short) unpacking"
-                progress.start(label)
-                let stream = HashingStream(source: try FileStream.openLayer(path: layerFiles[i]))
-                let reader = TarReader(source: stream, name: "layer \(layer.digest)")
-                let stats = try applier.apply(reader, name: "layer \(layer.digest)") { bytes in self.progress.bytes(bytes, of: nil) }
-                let diffID = try stream.finish()
-                if i < diffIDs.count, let expected = Digest(diffIDs[i]), expected != diffID {
-                    throw .digestMismatch(what: "uncompressed layer \(layer.digest) of \(name) (config diff_id)", expected: expected.description, actual: diffID.description)
-                }
-                progress.line("\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short): \(stats.entries) entries, \(Progress.megabytes(stats.bytes))")
-            }
-            try ApptainerFiles.add(root: root, config: config?.config)
-            try FS.touch(root + "/.cvmfscatalog")
+            try unpackFlat(image, layerFiles: layerFiles, config: config)
         }
         if !options.skipLayers {
-            for (i, layer) in image.layers.enumerated() {
-                let folder = ".layers/\(layer.digest.prefix)/\(layer.digest.hex)"
-                if FS.exists(staging + "/" + folder) || FS.exists(newTree + "/" + folder) { continue }
-                let layerfs = newTree + "/" + folder + "/layerfs"
-                try FS.makeDirectories(layerfs)
-                let stream = HashingStream(source: try FileStream.openLayer(path: layerFiles[i]))
-                let applier = try LayerApplier(root: layerfs, whiteouts: false)
-                _ = try applier.apply(TarReader(source: stream, name: "layer \(layer.digest)"), name: "layer \(layer.digest)")
-                let diffID = try stream.finish()
-                try FS.touch(layerfs + "/.cvmfscatalog")
-                try FS.makeDirectories(newTree + "/" + folder + "/.metadata")
-                let info = LayerInfo(id: diffID.hex, created: config?.created ?? "", compressedDiffDigest: layer.digest.description,
-                                     diffDigest: diffID.description, diffSize: stream.count)
-                try FS.write(newTree + "/" + folder + "/.metadata/layers.json", JSON.encode([info]))
-            }
+            try copyLayers(image, layerFiles: layerFiles, config: config)
         }
         // Public symlink and the manifest that marks the conversion complete.
         let link = newTree + "/" + name
@@ -223,6 +179,71 @@ public final class Converter {
         try FS.makeDirectories(metadata)
         try FS.write(metadata + "/manifest.json", image.manifestBytes)
         progress.line("\(name): converted into \(image.flatPath)")
+    }
+
+    /// The image's config and the paths of its layer files, downloading what the blob folder lacks.
+    private func fetchBlobs(_ image: ResolvedImage, source: ImageSource) throws(ImageError) -> (ImageConfig, [String]) {
+        let name = image.reference.publicPath
+        let configPath = blobs + "/" + image.configDigest.hex
+        if !FS.exists(configPath) {
+            progress.start("\(name): config")
+            try source.fetch(image.configDigest, size: nil, image: image.reference, to: configPath, progress: progress)
+        }
+        let config = try JSON.decode(ImageConfig.self, try FS.read(configPath), what: "config of \(name)")
+        var layerFiles: [String] = []
+        for (i, layer) in image.layers.enumerated() {
+            let path = blobs + "/" + layer.digest.hex
+            if !FS.exists(path) {
+                progress.start("\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short) downloading")
+                try source.fetch(layer.digest, size: layer.size, image: image.reference, to: path, progress: progress)
+            }
+            layerFiles.append(path)
+        }
+        return (config, layerFiles)
+    }
+
+    /// The flat root file system: every layer applied in order, each checked against its
+    /// config diff_id, and the Apptainer files added.
+    private func unpackFlat(_ image: ResolvedImage, layerFiles: [String], config: ImageConfig?) throws(ImageError) {
+        let name = image.reference.publicPath
+        let diffIDs = config?.rootfs?.diff_ids ?? []
+        let root = newTree + "/" + image.flatPath
+        try FS.makeDirectories(FS.parent(root))
+        let applier = try LayerApplier(root: root, whiteouts: true)
+        for (i, layer) in image.layers.enumerated() {
+            let label = "\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short) unpacking"
+            progress.start(label)
+            let stream = HashingStream(source: try FileStream.openLayer(path: layerFiles[i]))
+            let reader = TarReader(source: stream, name: "layer \(layer.digest)")
+            let stats = try applier.apply(reader, name: "layer \(layer.digest)") { bytes in self.progress.bytes(bytes, of: nil) }
+            let diffID = try stream.finish()
+            if i < diffIDs.count, let expected = Digest(diffIDs[i]), expected != diffID {
+                throw .digestMismatch(what: "uncompressed layer \(layer.digest) of \(name) (config diff_id)", expected: expected.description, actual: diffID.description)
+            }
+            progress.line("\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short): \(stats.entries) entries, \(Progress.megabytes(stats.bytes))")
+        }
+        try ApptainerFiles.add(root: root, config: config?.config)
+        try FS.touch(root + "/.cvmfscatalog")
+    }
+
+    /// The verbatim `.layers/<xx>/<digest>/layerfs` copies (whiteouts kept as files) with their
+    /// metadata, for the layers not already converted.
+    private func copyLayers(_ image: ResolvedImage, layerFiles: [String], config: ImageConfig?) throws(ImageError) {
+        for (i, layer) in image.layers.enumerated() {
+            let folder = ".layers/\(layer.digest.prefix)/\(layer.digest.hex)"
+            if FS.exists(staging + "/" + folder) || FS.exists(newTree + "/" + folder) { continue }
+            let layerfs = newTree + "/" + folder + "/layerfs"
+            try FS.makeDirectories(layerfs)
+            let stream = HashingStream(source: try FileStream.openLayer(path: layerFiles[i]))
+            let applier = try LayerApplier(root: layerfs, whiteouts: false)
+            _ = try applier.apply(TarReader(source: stream, name: "layer \(layer.digest)"), name: "layer \(layer.digest)")
+            let diffID = try stream.finish()
+            try FS.touch(layerfs + "/.cvmfscatalog")
+            try FS.makeDirectories(newTree + "/" + folder + "/.metadata")
+            let info = LayerInfo(id: diffID.hex, created: config?.created ?? "", compressedDiffDigest: layer.digest.description,
+                                 diffDigest: diffID.description, diffSize: stream.count)
+            try FS.write(newTree + "/" + folder + "/.metadata/layers.json", JSON.encode([info]))
+        }
     }
 
     /// Moves the new tree into the staging tree and records the layers' origins.
