@@ -24,58 +24,21 @@ extension CatalogWriter {
         }
         if !path.isEmpty { lastChild[parentHash] = name }
 
-        var flags = entry.flags.intersection(EntryFlags.callerMarkers)
-        var hash = entry.contentHash
-        var size = entry.size
-        if entry.isDirectory {
-            flags.insert(.directory)
-            hash = nil
-        } else if entry.isRegular {
-            flags.insert(.file)
-            if !chunks.isEmpty {
-                flags.insert(.chunked)
-                try checkContiguous(chunks, size: entry.size, path: path)
-            }
-            if hash != nil || !chunks.isEmpty {
-                flags.formUnion(EntryFlags(rawValue: entry.hashAlgorithm.catalogFlagBits | entry.compression.catalogFlagBits))
-            }
-            own.regular += 1
-            own.fileSize += Int64(bitPattern: entry.size)
-            if !chunks.isEmpty {
-                own.chunked += 1
-                own.chunkedSize += Int64(bitPattern: entry.size)
-                own.chunks += Int64(chunks.count)
-            }
-            if flags.contains(.external) {
-                own.external += 1
-                own.externalFileSize += Int64(bitPattern: entry.size)
-            }
-        } else if entry.isSymlink {
-            flags.formUnion([.file, .link])
-            hash = nil
-            size = UInt64(entry.symlinkBytes.count)
-        } else {
-            flags.formUnion([.file, .special])
-            hash = nil
-        }
-        if !entry.isRegular { flags.subtract([.external, .directIO]) }
-        if entry.isDirectory { own.dir += 1 } else if entry.isSymlink { own.symlink += 1 } else if entry.isSpecial { own.special += 1 }
+        let stored = try storedFields(of: entry, chunks: chunks, path: path)
         let xattrBlob = (xattrs?.isEmpty ?? true) ? nil : xattrs?.serialized()
-        if xattrBlob != nil { own.xattr += 1 }
-
-        let finalFlags = flags, finalHash = hash, finalSize = size
+        count(entry, flags: stored.flags, chunks: chunks, hasXattrs: xattrBlob != nil)
         try run(insertEntry, "inserting \(path)") { s in
             s.bind(pathHash.high, at: 1)
             s.bind(pathHash.low, at: 2)
             s.bind(parentHash.high, at: 3)
             s.bind(parentHash.low, at: 4)
             s.bind(Int64(bitPattern: UInt64(entry.hardlinkGroup) << 32 | UInt64(entry.linkCount)), at: 5)
-            if let finalHash { finalHash.withDigest { s.bind(blob: $0, at: 6) } } else { s.bindNull(at: 6) }
-            s.bind(Int64(bitPattern: finalSize), at: 7)
+            if let hash = stored.hash { hash.withDigest { s.bind(blob: $0, at: 6) } } else { s.bindNull(at: 6) }
+            s.bind(Int64(bitPattern: stored.size), at: 7)
             s.bind(Int64(entry.mode), at: 8)
             s.bind(entry.mtime, at: 9)
             if let ns = entry.mtimeNanoseconds { s.bind(Int64(ns), at: 10) } else { s.bindNull(at: 10) }
-            s.bind(finalFlags.rawValue, at: 11)
+            s.bind(stored.flags.rawValue, at: 11)
             s.bind(textBytes: name, at: 12)
             s.bind(textBytes: entry.symlinkBytes, at: 13)
             s.bind(Int64(entry.uid), at: 14)
@@ -91,6 +54,55 @@ extension CatalogWriter {
                 chunk.hash.withDigest { s.bind(blob: $0, at: 5) }
             }
         }
+    }
+
+    /// The flags, hash and size the row stores, derived as ``add(path:entry:xattrs:chunks:)`` describes.
+    private func storedFields(of entry: DirectoryEntry, chunks: [FileChunk],
+                              path: String) throws(CatalogError) -> (flags: EntryFlags, hash: ContentHash?, size: UInt64) {
+        var flags = entry.flags.intersection(EntryFlags.callerMarkers)
+        var hash = entry.contentHash
+        var size = entry.size
+        if entry.isDirectory {
+            flags.insert(.directory)
+            hash = nil
+        } else if entry.isRegular {
+            flags.insert(.file)
+            if !chunks.isEmpty {
+                flags.insert(.chunked)
+                try checkContiguous(chunks, size: entry.size, path: path)
+            }
+            if hash != nil || !chunks.isEmpty {
+                flags.formUnion(EntryFlags(rawValue: entry.hashAlgorithm.catalogFlagBits | entry.compression.catalogFlagBits))
+            }
+        } else if entry.isSymlink {
+            flags.formUnion([.file, .link])
+            hash = nil
+            size = UInt64(entry.symlinkBytes.count)
+        } else {
+            flags.formUnion([.file, .special])
+            hash = nil
+        }
+        if !entry.isRegular { flags.subtract([.external, .directIO]) }
+        return (flags, hash, size)
+    }
+
+    /// Adds the entry to the `self_*` counters.
+    private func count(_ entry: DirectoryEntry, flags: EntryFlags, chunks: [FileChunk], hasXattrs: Bool) {
+        if entry.isRegular {
+            own.regular += 1
+            own.fileSize += Int64(bitPattern: entry.size)
+            if !chunks.isEmpty {
+                own.chunked += 1
+                own.chunkedSize += Int64(bitPattern: entry.size)
+                own.chunks += Int64(chunks.count)
+            }
+            if flags.contains(.external) {
+                own.external += 1
+                own.externalFileSize += Int64(bitPattern: entry.size)
+            }
+        }
+        if entry.isDirectory { own.dir += 1 } else if entry.isSymlink { own.symlink += 1 } else if entry.isSpecial { own.special += 1 }
+        if hasXattrs { own.xattr += 1 }
     }
 
     /// Records a nested catalog mounted at `path` (its mount point entry must
