@@ -59,15 +59,10 @@ public final class Catalog: Sendable {
         } catch {
             throw fail(error, "open")
         }
-        var properties: [String: String] = [:]
+        let properties: [String: String]
         let layout: CatalogLayout
         do {
-            if try database.tableExists("properties") {
-                let stmt = try database.prepare("SELECT key, value FROM properties")
-                while try stmt.step() {
-                    if let key = stmt.string(at: 0) { properties[key] = stmt.string(at: 1) ?? "" }
-                }
-            }
+            properties = try Self.readProperties(database)
             layout = try CatalogLayout(database: database, properties: properties)
         } catch {
             throw fail(error, "reading properties")
@@ -84,44 +79,62 @@ public final class Catalog: Sendable {
         rootPathHash = PathHash(path: rootPrefix)
 
         do {
-            var stats = CatalogStatistics()
-            if layout.hasStatistics {
-                var values: [String: Int64] = [:]
-                let stmt = try database.prepare("SELECT counter, value FROM statistics")
-                while try stmt.step() {
-                    if let name = stmt.string(at: 0) { values[name] = stmt.int64(at: 1) }
-                }
-                for field in CatalogCounters.fields {
-                    stats.own[keyPath: field.keyPath] = values["self_" + field.name] ?? 0
-                    stats.subtree[keyPath: field.keyPath] = values["subtree_" + field.name] ?? 0
-                }
-            }
-            statistics = stats
-
+            statistics = try Self.readStatistics(database, layout: layout)
             let maxStmt = try database.prepare("SELECT MAX(rowid) FROM catalog")
             _ = try maxStmt.step()
             maxRowID = maxStmt.int64(at: 0)
-
-            var references: [NestedCatalogReference] = []
-            var byPath: [String: Int] = [:]
-            let nestedStmt = try database.prepare(layout.nestedListSQL)
-            while try nestedStmt.step() {
-                let nestedPath = nestedStmt.string(at: 0) ?? ""
-                let hashText = nestedStmt.string(at: 1) ?? ""
-                let size = nestedStmt.int64(at: 2)
-                let reference = NestedCatalogReference(
-                    path: nestedPath, hash: ContentHash(printable: hashText),
-                    size: UInt64(clamping: size), isBindMountpoint: nestedStmt.int64(at: 3) != 0)
-                // First row wins, as with upstream's `UNION ALL … LIMIT`-free lookup that takes the first row.
-                if byPath[nestedPath] == nil { byPath[nestedPath] = references.count }
-                references.append(reference)
-            }
-            nestedReferences = references
-            nestedByPath = byPath
+            (nestedReferences, nestedByPath) = try Self.readNestedReferences(database, layout: layout)
         } catch {
             throw fail(error, "reading statistics and nested catalogs")
         }
         state = Mutex(StatementCache(database: database))
+    }
+
+    /// All rows of `properties`; none when the table is missing.
+    private static func readProperties(_ database: SQLiteDatabase) throws(SQLiteError) -> [String: String] {
+        var properties: [String: String] = [:]
+        if try database.tableExists("properties") {
+            let stmt = try database.prepare("SELECT key, value FROM properties")
+            while try stmt.step() {
+                if let key = stmt.string(at: 0) { properties[key] = stmt.string(at: 1) ?? "" }
+            }
+        }
+        return properties
+    }
+
+    private static func readStatistics(_ database: SQLiteDatabase, layout: CatalogLayout) throws(SQLiteError) -> CatalogStatistics {
+        var stats = CatalogStatistics()
+        guard layout.hasStatistics else { return stats }
+        var values: [String: Int64] = [:]
+        let stmt = try database.prepare("SELECT counter, value FROM statistics")
+        while try stmt.step() {
+            if let name = stmt.string(at: 0) { values[name] = stmt.int64(at: 1) }
+        }
+        for field in CatalogCounters.fields {
+            stats.own[keyPath: field.keyPath] = values["self_" + field.name] ?? 0
+            stats.subtree[keyPath: field.keyPath] = values["subtree_" + field.name] ?? 0
+        }
+        return stats
+    }
+
+    /// The nested-catalog and bind-mount rows in table order, and the index of each path's first row.
+    private static func readNestedReferences(_ database: SQLiteDatabase,
+                                             layout: CatalogLayout) throws(SQLiteError) -> ([NestedCatalogReference], [String: Int]) {
+        var references: [NestedCatalogReference] = []
+        var byPath: [String: Int] = [:]
+        let nestedStmt = try database.prepare(layout.nestedListSQL)
+        while try nestedStmt.step() {
+            let nestedPath = nestedStmt.string(at: 0) ?? ""
+            let hashText = nestedStmt.string(at: 1) ?? ""
+            let size = nestedStmt.int64(at: 2)
+            let reference = NestedCatalogReference(
+                path: nestedPath, hash: ContentHash(printable: hashText),
+                size: UInt64(clamping: size), isBindMountpoint: nestedStmt.int64(at: 3) != 0)
+            // First row wins, as with upstream's `UNION ALL … LIMIT`-free lookup that takes the first row.
+            if byPath[nestedPath] == nil { byPath[nestedPath] = references.count }
+            references.append(reference)
+        }
+        return (references, byPath)
     }
 
     /// A property's value, or `nil`.
