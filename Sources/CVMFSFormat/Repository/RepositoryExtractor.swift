@@ -36,45 +36,15 @@ public struct RepositoryExtractor {
                 guard mkdir(target, 0o700) == 0 else { throw Self.failure(target, "mkdir") }
                 directories.append((target, entry))
                 try applyXattrs(item, to: target)
-                return
-            }
-            if entry.isSymlink {
+            } else if entry.isSymlink {
                 guard symlink(entry.symlink, target) == 0 else { throw Self.failure(target, "symlink") }
                 try setTimes(target, entry)
-                return
-            }
-            if entry.isRegular {
-                // Hard links share a group id within one catalog (docs/format/catalogs.md §5).
-                let groupKey = entry.hardlinkGroup != 0 ? "\(item.catalog.label)/\(entry.hardlinkGroup)" : nil
-                if let groupKey, let first = linkGroups[groupKey] {
-                    guard link(first, target) == 0 else { throw Self.failure(target, "link") }
-                    return
-                }
-                let fd = open(target, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-                guard fd >= 0 else { throw Self.failure(target, "create") }
-                defer { close(fd) }
-                var written: Int64 = 0
-                try reader.readFile(item) { (bytes: UnsafeRawBufferPointer) throws(ObjectError) in
-                    var offset = 0
-                    while offset < bytes.count {
-                        let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                        if n < 0 {
-                            if errno == EINTR { continue }
-                            throw .sinkFailed(object: entry.contentHash ?? ContentHasher.hash([UInt8](), algorithm: .sha1), reason: "writing \(target): \(String(cString: strerror(errno)))")
-                        }
-                        offset += n
-                    }
-                    written += Int64(bytes.count)
-                }
-                summary.bytes += written
-                fchmod(fd, entry.mode & 0o7777)
-                try applyXattrs(item, to: target)
+            } else if entry.isRegular {
+                summary.bytes += try restoreRegularFile(item, at: target, linkGroups: &linkGroups)
+            } else {
+                guard mknod(target, entry.mode, dev_t(entry.size)) == 0 else { throw Self.failure(target, "mknod") }
                 try setTimes(target, entry)
-                if let groupKey { linkGroups[groupKey] = target }
-                return
             }
-            guard mknod(target, entry.mode, dev_t(entry.size)) == 0 else { throw Self.failure(target, "mknod") }
-            try setTimes(target, entry)
         }
         // Modes and times of directories last: creating children changes them.
         for (path, entry) in directories.reversed() {
@@ -82,6 +52,47 @@ public struct RepositoryExtractor {
             try setTimes(path, entry)
         }
         return summary
+    }
+
+    /// Writes a regular file, or links it to the first file of its hard-link group already
+    /// written; returns the bytes written.
+    private func restoreRegularFile(_ item: RepositoryReader.Located, at target: String,
+                                    linkGroups: inout [String: String]) throws(RepositoryError) -> Int64 {
+        let entry = item.entry
+        // Hard links share a group id within one catalog (docs/format/catalogs.md §5).
+        let groupKey = entry.hardlinkGroup != 0 ? "\(item.catalog.label)/\(entry.hardlinkGroup)" : nil
+        if let groupKey, let first = linkGroups[groupKey] {
+            guard link(first, target) == 0 else { throw Self.failure(target, "link") }
+            return 0
+        }
+        let fd = open(target, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw Self.failure(target, "create") }
+        defer { close(fd) }
+        let written = try writeContent(of: item, to: fd, path: target)
+        fchmod(fd, entry.mode & 0o7777)
+        try applyXattrs(item, to: target)
+        try setTimes(target, entry)
+        if let groupKey { linkGroups[groupKey] = target }
+        return written
+    }
+
+    /// Writes the file's bytes, verified while they are read, to `fd`; returns how many.
+    private func writeContent(of item: RepositoryReader.Located, to fd: Int32, path: String) throws(RepositoryError) -> Int64 {
+        let entry = item.entry
+        var written: Int64 = 0
+        try reader.readFile(item) { (bytes: UnsafeRawBufferPointer) throws(ObjectError) in
+            var offset = 0
+            while offset < bytes.count {
+                let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw .sinkFailed(object: entry.contentHash ?? ContentHasher.hash([UInt8](), algorithm: .sha1), reason: "writing \(path): \(String(cString: strerror(errno)))")
+                }
+                offset += n
+            }
+            written += Int64(bytes.count)
+        }
+        return written
     }
 
     private func applyXattrs(_ item: RepositoryReader.Located, to path: String) throws(RepositoryError) {
