@@ -143,6 +143,8 @@ public struct ClientConfiguration: Sendable {
     }
 
     /// Validates already parsed parameters (templates already expanded).
+    ///
+    /// The reads keep their order: when several parameters are invalid, the first one read is reported.
     public init(repository: RepositoryName, parameters: ConfigurationParameters,
                 configDirectory: String = ConfigurationChain.defaultDirectory) throws(ConfigurationError) {
         let p = ParameterReader(parameters)
@@ -151,16 +153,7 @@ public struct ClientConfiguration: Sendable {
         self.allParameters = parameters.all
         self.files = parameters.files
 
-        guard let servers = p.string("CVMFS_SERVER_URL") else { throw p.missing("CVMFS_SERVER_URL") }
-        serverURLs = servers.split(separator: ";").map { String($0.trimmingBlanks()) }.filter { !$0.isEmpty }
-        if serverURLs.isEmpty { throw p.missing("CVMFS_SERVER_URL") }
-        guard let proxy = p.string("CVMFS_HTTP_PROXY") else { throw p.missing("CVMFS_HTTP_PROXY") }
-        httpProxy = proxy
-        fallbackProxy = p.string("CVMFS_FALLBACK_PROXY")
-        if let fallbackProxy, fallbackProxy.split(whereSeparator: { $0 == ";" || $0 == "|" })
-            .contains(where: { $0.trimmingBlanks().uppercased() == "DIRECT" }) {
-            throw p.invalid("CVMFS_FALLBACK_PROXY", "proxies without DIRECT")
-        }
+        (serverURLs, httpProxy, fallbackProxy) = try Self.serversAndProxies(p)
         timeout = try p.int("CVMFS_TIMEOUT", default: 5, minimum: 0)
         timeoutDirect = try p.int("CVMFS_TIMEOUT_DIRECT", default: 5, minimum: 0)
         maxRetries = try p.int("CVMFS_MAX_RETRIES", default: 1, minimum: 0)
@@ -178,9 +171,56 @@ public struct ClientConfiguration: Sendable {
         publicKeyPaths = Self.publicKeyPaths(parameters, configDirectory: configDirectory)
         blacklistPath = p.string("CVMFS_BLACKLIST") ?? "/etc/cvmfs/blacklist"
 
+        (cacheBase, sharedCache, cacheDirectory, workspace) = try Self.cacheLocation(p, fqrn: repository.fqrn)
+        quotaLimitMB = try p.int("CVMFS_QUOTA_LIMIT", default: 1024, minimum: -1)
+        memcacheSizeMB = try p.int("CVMFS_MEMCACHE_SIZE", default: 16, minimum: 1)
+
+        kcacheTimeout = max(0, try p.int("CVMFS_KCACHE_TIMEOUT", default: 60, minimum: Int.min))
+        maxTTLMinutes = try p.int("CVMFS_MAX_TTL", default: 0, minimum: 0)
+        (rootHash, repositoryTag, repositoryDate, autoUpdate) = try Self.pinnedRevision(p)
+        claimOwnership = try p.bool("CVMFS_CLAIM_OWNERSHIP", default: false)
+        worldReadable = try p.bool("CVMFS_WORLD_READABLE", default: false)
+        checkPermissions = try p.bool("CVMFS_CHECK_PERMISSIONS", default: false)
+        mountReadWrite = try p.bool("CVMFS_MOUNT_RW", default: false)
+        magicXattrsVisibility = try Self.magicXattrsVisibility(p)
+        serverCacheMode = try p.bool("CVMFS_SERVER_CACHE_MODE", default: false)
+        nfiles = try p.optionalInt("CVMFS_NFILES", minimum: 1)
+
+        strictMount = try p.bool("CVMFS_STRICT_MOUNT", default: false)
+        defaultDomain = p.string("CVMFS_DEFAULT_DOMAIN")
+        repositories = try Self.repositories(p, defaultDomain: defaultDomain)
+        user = p.string("CVMFS_USER")
+        mountDirectory = p.string("CVMFS_MOUNT_DIR") ?? "/cvmfs"
+        reloadSockets = p.string("CVMFS_RELOAD_SOCKETS") ?? "/var/run/cvmfs"
+        debugLog = p.string("CVMFS_DEBUGLOG")
+        usyslog = p.string("CVMFS_USYSLOG")
+        syslogLevel = try p.int("CVMFS_SYSLOG_LEVEL", default: 3, minimum: 1)
+    }
+
+    // MARK: Parameters that take more than a typed read
+
+    private static func serversAndProxies(_ p: ParameterReader) throws(ConfigurationError)
+        -> (serverURLs: [String], httpProxy: String, fallbackProxy: String?) {
+        guard let servers = p.string("CVMFS_SERVER_URL") else { throw p.missing("CVMFS_SERVER_URL") }
+        let serverURLs = servers.split(separator: ";").map { String($0.trimmingBlanks()) }.filter { !$0.isEmpty }
+        if serverURLs.isEmpty { throw p.missing("CVMFS_SERVER_URL") }
+        guard let httpProxy = p.string("CVMFS_HTTP_PROXY") else { throw p.missing("CVMFS_HTTP_PROXY") }
+        // Fallback groups are tried after the regular ones and may not name DIRECT (docs/format/client-behaviour.md §3).
+        let fallbackProxy = p.string("CVMFS_FALLBACK_PROXY")
+        if let fallbackProxy, fallbackProxy.split(whereSeparator: { $0 == ";" || $0 == "|" })
+            .contains(where: { $0.trimmingBlanks().uppercased() == "DIRECT" }) {
+            throw p.invalid("CVMFS_FALLBACK_PROXY", "proxies without DIRECT")
+        }
+        return (serverURLs, httpProxy, fallbackProxy)
+    }
+
+    /// `CVMFS_CACHE_DIR` is the exact directory; setting `CVMFS_CACHE_BASE` as well is an error.
+    private static func cacheLocation(_ p: ParameterReader, fqrn: String) throws(ConfigurationError)
+        -> (cacheBase: String, sharedCache: Bool, cacheDirectory: String, workspace: String) {
         let base = p.string("CVMFS_CACHE_BASE")
-        cacheBase = base ?? "/var/lib/cvmfs"
-        sharedCache = try p.bool("CVMFS_SHARED_CACHE", default: false)
+        let cacheBase = base ?? "/var/lib/cvmfs"
+        let sharedCache = try p.bool("CVMFS_SHARED_CACHE", default: false)
+        let cacheDirectory: String
         if let cacheDir = p.string("CVMFS_CACHE_DIR") {
             if base != nil {
                 throw .conflictingParameters(key: "CVMFS_CACHE_DIR", file: p.source("CVMFS_CACHE_DIR"),
@@ -188,53 +228,44 @@ public struct ClientConfiguration: Sendable {
             }
             cacheDirectory = cacheDir
         } else {
-            cacheDirectory = cacheBase + "/" + (sharedCache ? "shared" : repository.fqrn)
+            cacheDirectory = cacheBase + "/" + (sharedCache ? "shared" : fqrn)
         }
-        workspace = p.string("CVMFS_WORKSPACE") ?? cacheDirectory
-        quotaLimitMB = try p.int("CVMFS_QUOTA_LIMIT", default: 1024, minimum: -1)
-        memcacheSizeMB = try p.int("CVMFS_MEMCACHE_SIZE", default: 16, minimum: 1)
+        let workspace = p.string("CVMFS_WORKSPACE") ?? cacheDirectory
+        return (cacheBase, sharedCache, cacheDirectory, workspace)
+    }
 
-        kcacheTimeout = max(0, try p.int("CVMFS_KCACHE_TIMEOUT", default: 60, minimum: Int.min))
-        maxTTLMinutes = try p.int("CVMFS_MAX_TTL", default: 0, minimum: 0)
-        rootHash = p.string("CVMFS_ROOT_HASH")
-        repositoryTag = p.string("CVMFS_REPOSITORY_TAG")
-        repositoryDate = p.string("CVMFS_REPOSITORY_DATE")
-        autoUpdate = try p.bool("CVMFS_AUTO_UPDATE", default: true) && rootHash == nil && repositoryTag == nil
-        claimOwnership = try p.bool("CVMFS_CLAIM_OWNERSHIP", default: false)
-        worldReadable = try p.bool("CVMFS_WORLD_READABLE", default: false)
-        checkPermissions = try p.bool("CVMFS_CHECK_PERMISSIONS", default: false)
-        mountReadWrite = try p.bool("CVMFS_MOUNT_RW", default: false)
-        var visibility: MagicXattrVisibility = try p.bool("CVMFS_HIDE_MAGIC_XATTRS", default: false) ? .never : .rootOnly
-        if let raw = p.string("CVMFS_MAGIC_XATTRS_VISIBILITY") {
-            guard let parsed = MagicXattrVisibility(rawValue: raw.lowercased()) else {
-                throw p.invalid("CVMFS_MAGIC_XATTRS_VISIBILITY", "always, never or rootonly")
-            }
-            visibility = parsed
+    /// A pinned root hash or tag turns automatic updates off.
+    private static func pinnedRevision(_ p: ParameterReader) throws(ConfigurationError)
+        -> (rootHash: String?, repositoryTag: String?, repositoryDate: String?, autoUpdate: Bool) {
+        let rootHash = p.string("CVMFS_ROOT_HASH")
+        let repositoryTag = p.string("CVMFS_REPOSITORY_TAG")
+        let repositoryDate = p.string("CVMFS_REPOSITORY_DATE")
+        let autoUpdate = try p.bool("CVMFS_AUTO_UPDATE", default: true) && rootHash == nil && repositoryTag == nil
+        return (rootHash, repositoryTag, repositoryDate, autoUpdate)
+    }
+
+    /// `CVMFS_MAGIC_XATTRS_VISIBILITY` wins over `CVMFS_HIDE_MAGIC_XATTRS`, which must still be a valid yes/no.
+    private static func magicXattrsVisibility(_ p: ParameterReader) throws(ConfigurationError) -> MagicXattrVisibility {
+        let hidden = try p.bool("CVMFS_HIDE_MAGIC_XATTRS", default: false)
+        guard let raw = p.string("CVMFS_MAGIC_XATTRS_VISIBILITY") else { return hidden ? .never : .rootOnly }
+        guard let parsed = MagicXattrVisibility(rawValue: raw.lowercased()) else {
+            throw p.invalid("CVMFS_MAGIC_XATTRS_VISIBILITY", "always, never or rootonly")
         }
-        magicXattrsVisibility = visibility
-        serverCacheMode = try p.bool("CVMFS_SERVER_CACHE_MODE", default: false)
-        nfiles = try p.optionalInt("CVMFS_NFILES", minimum: 1)
+        return parsed
+    }
 
-        strictMount = try p.bool("CVMFS_STRICT_MOUNT", default: false)
-        let domain = p.string("CVMFS_DEFAULT_DOMAIN")
-        defaultDomain = domain
+    private static func repositories(_ p: ParameterReader, defaultDomain: String?) throws(ConfigurationError) -> [String] {
         var listed: [String] = []
         for entry in (p.string("CVMFS_REPOSITORIES") ?? "").split(separator: ",") {
             let name = String(entry.trimmingBlanks())
             if name.isEmpty { continue }
             do {
-                listed.append(try RepositoryName.sanitize(name, defaultDomain: domain).fqrn)
+                listed.append(try RepositoryName.sanitize(name, defaultDomain: defaultDomain).fqrn)
             } catch {
                 throw p.invalid("CVMFS_REPOSITORIES", "a comma-separated list of repository names")
             }
         }
-        repositories = listed
-        user = p.string("CVMFS_USER")
-        mountDirectory = p.string("CVMFS_MOUNT_DIR") ?? "/cvmfs"
-        reloadSockets = p.string("CVMFS_RELOAD_SOCKETS") ?? "/var/run/cvmfs"
-        debugLog = p.string("CVMFS_DEBUGLOG")
-        usyslog = p.string("CVMFS_USYSLOG")
-        syslogLevel = try p.int("CVMFS_SYSLOG_LEVEL", default: 3, minimum: 1)
+        return listed
     }
 
     /// With `CVMFS_STRICT_MOUNT=yes`, fails unless the repository is in `CVMFS_REPOSITORIES`
