@@ -122,13 +122,14 @@ final class TarReader {
 
     /// PAX records override the header's size, owner and time, and carry the xattrs.
     private static func applyPAX(_ pax: [String: [UInt8]], to entry: inout TarEntry) {
-        if let v = pax["size"], let n = Int64(string(v[...])) { entry.size = n }
+        if let v = pax["size"], let n = Int64(string(v[...])), n >= 0 { entry.size = n }
         if let v = pax["uid"], let n = UInt32(string(v[...])) { entry.uid = n }
         if let v = pax["gid"], let n = UInt32(string(v[...])) { entry.gid = n }
         if let v = pax["mtime"] {
             let text = string(v[...])
-            let parts = text.split(separator: ".", maxSplits: 1)
-            if let s = Int64(parts[0]) {
+            // "", "." and ".5" split into fewer parts: no seconds, the header's time stays.
+            let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+            if let seconds = parts.first, let s = Int64(seconds) {
                 entry.mtime = s
                 if parts.count == 2 {
                     let digits = String(parts[1].prefix(9))

@@ -31,6 +31,18 @@ struct TarBuilder {
     mutating func symlink(_ name: String, _ target: String) { add(name, type: UInt8(ascii: "2"), mode: 0o777, link: target) }
     mutating func hardlink(_ name: String, _ target: String) { add(name, type: UInt8(ascii: "1"), link: target) }
 
+    /// A PAX extended header (`x`) for the entry that follows.
+    mutating func pax(_ records: [(String, String)]) {
+        var data: [UInt8] = []
+        for (key, value) in records {
+            let body = " \(key)=\(value)\n"
+            var length = body.utf8.count + 1
+            while String(length).utf8.count + body.utf8.count != length { length += 1 }
+            data += Array((String(length) + body).utf8)
+        }
+        add("PaxHeaders/x", type: UInt8(ascii: "x"), data: data)
+    }
+
     var archive: [UInt8] { bytes + [UInt8](repeating: 0, count: 1024) }
 }
 

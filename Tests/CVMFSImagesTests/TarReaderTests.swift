@@ -1,0 +1,35 @@
+import Testing
+@testable import CVMFSImages
+
+@Suite("Tar reader")
+struct TarReaderTests {
+    static func entries(_ tar: TarBuilder) throws -> [TarEntry] {
+        let reader = TarReader(source: MemoryStream(tar.archive), name: "test")
+        var found: [TarEntry] = []
+        while let entry = try reader.next() { found.append(entry) }
+        return found
+    }
+
+    @Test("PAX times with fractions override the header's; malformed ones leave it (no crash)",
+          arguments: [("1700000123.25", 1_700_000_123, 250_000_000), ("", 1_700_000_000, 0), (".", 1_700_000_000, 0),
+                      (".5", 1_700_000_000, 0), ("x", 1_700_000_000, 0)])
+    func paxTime(value: String, seconds: Int64, nanoseconds: Int64) throws {
+        var tar = TarBuilder()
+        tar.pax([("mtime", value)])
+        tar.file("a.txt", "alpha\n")
+        let entries = try Self.entries(tar)
+        #expect(entries.count == 1)
+        #expect(entries.first?.mtime == seconds)
+        #expect((entries.first?.mtimeNanoseconds ?? 0) == nanoseconds)
+    }
+
+    @Test("a negative PAX size is ignored: the header's size is read")
+    func negativePaxSize() throws {
+        var tar = TarBuilder()
+        tar.pax([("size", "-5")])
+        tar.file("a.txt", "alpha\n")
+        tar.file("b.txt", "beta\n")
+        let entries = try Self.entries(tar)
+        #expect(entries.map(\.size) == [6, 5])
+    }
+}
