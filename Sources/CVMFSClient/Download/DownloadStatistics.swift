@@ -26,4 +26,15 @@ public struct DownloadStatistics: Sendable, Equatable {
         let seconds = Double(transferTime.components.seconds) + Double(transferTime.components.attoseconds) / 1e18
         return seconds > 0 ? Double(bytes) / 1024 / seconds : 0
     }
+
+    mutating func noteDownload(bytes: Int64, took elapsed: Duration) {
+        downloads += 1
+        self.bytes += bytes
+        transferTime += elapsed
+    }
+
+    mutating func noteFailedRequest(took elapsed: Duration) {
+        failedRequests += 1
+        transferTime += elapsed
+    }
 }

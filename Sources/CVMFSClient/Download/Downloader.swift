@@ -94,19 +94,12 @@ public final class Downloader: Sendable {
             let error: DownloadError, failure: FailureClass
             switch outcome {
             case .success(let bytes):
-                counters.withLock {
-                    $0.downloads += 1
-                    $0.bytes += bytes
-                    $0.transferTime += elapsed
-                }
+                counters.withLock { $0.noteDownload(bytes: bytes, took: elapsed) }
                 return DownloadReport(url: route.url(path), host: route.host, proxy: route.proxy, bytes: bytes,
                                       retries: attempts - 1, duration: clock.now - started)
             case let .failure(e, f):
                 (error, failure) = (e, f)
-                counters.withLock {
-                    $0.failedRequests += 1
-                    $0.transferTime += elapsed
-                }
+                counters.withLock { $0.noteFailedRequest(took: elapsed) }
             }
             switch plan.step(after: failure, proxyCount: route.proxyCount) {
             case .retryWithoutCache:

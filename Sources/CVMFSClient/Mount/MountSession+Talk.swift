@@ -11,6 +11,18 @@ extension MountSession {
     /// Answers one `cvmfs-swift talk` command (docs/format/client-behaviour.md §12).
     public func answer(_ command: String) -> String {
         let words = command.split(separator: " ").map(String.init)
+        let reply: String?
+        switch words.first {
+        case "cache", "cleanup": reply = answerCache(words)
+        case "host", "proxy", "timeout": reply = answerNetwork(words)
+        case "profile": reply = answerProfile(words)
+        default: reply = answerMount(words)
+        }
+        return reply ?? "unknown command"
+    }
+
+    /// The mount itself: revision, remount, identity, parameters, catalogs, counters.
+    private func answerMount(_ words: [String]) -> String? {
         switch words {
         case ["revision"]:
             return String(manifest.revision)
@@ -24,14 +36,25 @@ extension MountSession {
                 if case .catalog(let message) = error, message.contains("space") { return "Failed (no space)" }
                 return "Failed: \(error)"
             }
-        case ["pid"]:
-            return String(getpid())
-        case ["version"]:
-            return Self.version
-        case ["version", "patchlevel"]:
-            return "0"
-        case ["mountpoint"]:
-            return mountpoint
+        case ["pid"]: return String(getpid())
+        case ["version"]: return Self.version
+        case ["version", "patchlevel"]: return "0"
+        case ["mountpoint"]: return mountpoint
+        case ["max", "ttl", "info"]:
+            return configuration.maxTTLMinutes > 0 ? "\(configuration.maxTTLMinutes) minutes" : "unset"
+        case ["parameters"]:
+            return configuration.parameters.all.map { "\($0.name)=\($0.value)    # from \($0.source)" }.joined(separator: "\n")
+        case ["open", "catalogs"]: return openCatalogsTree()
+        case ["internal", "affairs"]: return internalAffairs()
+        case ["reset", "error", "counters"]:
+            resetIOErrors()
+            return "OK"
+        default: return nil
+        }
+    }
+
+    private func answerCache(_ words: [String]) -> String? {
+        switch words {
         case ["cache", "size"]:
             let usage = cache.usage()
             return "Current cache size is \(usage.used >> 20)MB (\(usage.used) Bytes), pinned: \(usage.pinned >> 20)MB (\(usage.pinned) Bytes)"
@@ -51,8 +74,14 @@ extension MountSession {
         case _ where words.count == 2 && words[0] == "cleanup":
             guard let megabytes = Int64(words[1]), megabytes >= 0 else { return "usage: cleanup <MB>" }
             return cache.cleanup(toBytes: megabytes << 20) ? "OK" : "Not fully cleaned (there might be pinned chunks)"
-        case ["host", "info"]:
-            return downloader.hostInfo()
+        default: return nil
+        }
+    }
+
+    /// Hosts, proxies and time-outs.
+    private func answerNetwork(_ words: [String]) -> String? {
+        switch words {
+        case ["host", "info"]: return downloader.hostInfo()
         case ["host", "probe"]:
             return downloader.probeHosts().map { probe in
                 "  \(probe.host) (\(probe.milliseconds.map { "\($0) ms" } ?? "host down: \(probe.error ?? "")"))"
@@ -60,12 +89,11 @@ extension MountSession {
         case ["host", "switch"]:
             downloader.switchHost()
             return "OK"
-        case ["proxy", "info"]:
-            return downloader.proxyInfo()
+        case ["proxy", "info"]: return downloader.proxyInfo()
         case ["proxy", "switch"], ["proxy", "group", "switch"], ["proxy", "rebalance"]:
             downloader.switchProxy()
             return "OK"
-        case _ where words.count == 3 && words[0] == "proxy" && words[1] == "set":
+        case _ where words.count == 3 && words[1] == "set" && words[0] == "proxy":
             do {
                 try downloader.setProxies(words[2])
                 return "OK"
@@ -74,31 +102,25 @@ extension MountSession {
             }
         case ["timeout", "info"]:
             return "Timeout with proxy: \(configuration.timeout)s\nTimeout without proxy: \(configuration.timeoutDirect)s"
-        case ["max", "ttl", "info"]:
-            return configuration.maxTTLMinutes > 0 ? "\(configuration.maxTTLMinutes) minutes" : "unset"
-        case ["parameters"]:
-            return configuration.parameters.all.map { "\($0.name)=\($0.value)    # from \($0.source)" }.joined(separator: "\n")
-        case ["open", "catalogs"]:
-            return openCatalogsTree()
-        case ["internal", "affairs"]:
-            return internalAffairs()
-        case _ where words.count == 3 && words[0] == "profile" && words[1] == "start":
+        default: return nil
+        }
+    }
+
+    /// Recording start-up profiles (docs/profiles.md).
+    private func answerProfile(_ words: [String]) -> String? {
+        switch words {
+        case _ where words.count == 3 && words[1] == "start":
             var directory = Array(words[2].utf8)
             while directory.last == UInt8(ascii: "/") { directory.removeLast() }
             if !directory.isEmpty && directory.first != UInt8(ascii: "/") { directory.insert(UInt8(ascii: "/"), at: 0) }
             fileSystem.recorder.start(below: directory)
             return "OK"
-        case _ where words.count == 3 && words[0] == "profile" && words[1] == "stop":
+        case _ where words.count == 3 && words[1] == "stop":
             guard let profile = fileSystem.recorder.stop() else { return "Failed: no recording runs" }
             if let problem = Self.writeFile(words[2], profile.serialized) { return "Failed: \(problem)" }
             return "OK \(profile.items.count) items"
-        case ["profile", "info"]:
-            return profileInfo()
-        case ["reset", "error", "counters"]:
-            resetIOErrors()
-            return "OK"
-        default:
-            return "unknown command"
+        case ["profile", "info"]: return profileInfo()
+        default: return nil
         }
     }
 
