@@ -121,7 +121,7 @@ public struct StartupProfile: Sendable, Equatable {
         while index < text.endIndex {
             let byte = text[index]
             if byte == UInt8(ascii: "%") {
-                guard index + 2 < text.endIndex, let high = hexValue(text[index + 1]), let low = hexValue(text[index + 2]) else {
+                guard index + 2 < text.endIndex, let high = Hex.nibble(text[index + 1]), let low = Hex.nibble(text[index + 2]) else {
                     throw .malformed(line: line, reason: "'%' not followed by two hex digits")
                 }
                 out.append(high << 4 | low)
@@ -132,15 +132,6 @@ public struct StartupProfile: Sendable, Equatable {
             }
         }
         return out
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x41...0x46: return c - 0x41 + 10
-        case 0x61...0x66: return c - 0x61 + 10
-        default: return nil
-        }
     }
 }
 

@@ -69,15 +69,7 @@ public final class RSAPrivateKey: @unchecked Sendable {
         guard EVP_PKEY_sign_init(ctx) == 1, EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 else {
             throw .cryptoFailure(operation: "set up raw RSA signing", reason: OpenSSLErrorQueue.drain())
         }
-        var out = [UInt8](repeating: 0, count: Int(EVP_PKEY_get_size(key)))
-        var length = out.count
-        let rc = message.withUnsafeBufferPointer { msg in
-            EVP_PKEY_sign(ctx, &out, &length, msg.baseAddress, msg.count)
-        }
-        guard rc == 1 else {
-            throw .cryptoFailure(operation: "sign with raw RSA", reason: OpenSSLErrorQueue.drain())
-        }
-        return Array(out[0..<length])
+        return try signature(of: message, operation: "sign with raw RSA") { EVP_PKEY_sign(ctx, $0, $1, $2, $3) }
     }
 
     /// RSASSA-PKCS1-v1_5 signature with SHA-1 over `message`
@@ -88,14 +80,21 @@ public final class RSAPrivateKey: @unchecked Sendable {
         guard EVP_DigestSignInit(ctx, nil, EVP_sha1(), nil, key) == 1 else {
             throw .cryptoFailure(operation: "set up RSA-SHA1 signing", reason: OpenSSLErrorQueue.drain())
         }
+        return try signature(of: message, operation: "sign with RSA-SHA1") { EVP_DigestSign(ctx, $0, $1, $2, $3) }
+    }
+
+    /// Runs one OpenSSL signing call into a buffer of the key's size:
+    /// `sign(signature, signatureLength, message, messageLength)`.
+    private func signature(
+        of message: [UInt8], operation: String,
+        _ sign: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<Int>, UnsafePointer<UInt8>?, Int) -> Int32
+    ) throws(SignatureError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_PKEY_get_size(key)))
         var length = out.count
-        let rc = message.withUnsafeBufferPointer { msg in
-            EVP_DigestSign(ctx, &out, &length, msg.baseAddress, msg.count)
+        let rc = out.withUnsafeMutableBufferPointer { buffer in
+            message.withUnsafeBufferPointer { sign(buffer.baseAddress!, &length, $0.baseAddress, $0.count) }
         }
-        guard rc == 1 else {
-            throw .cryptoFailure(operation: "sign with RSA-SHA1", reason: OpenSSLErrorQueue.drain())
-        }
+        guard rc == 1 else { throw .cryptoFailure(operation: operation, reason: OpenSSLErrorQueue.drain()) }
         return Array(out[0..<length])
     }
 }
