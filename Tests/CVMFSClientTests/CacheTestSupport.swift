@@ -79,3 +79,32 @@ func cacheReadAll(_ fd: FileDescriptor) throws -> [UInt8] {
         out += buffer[0..<n]
     }
 }
+
+/// The claim → download → commit sequence of `CachedObjectProvider`, with
+/// the download given as a closure, for tests that feed the sink directly.
+extension ObjectCache {
+    func fetch(hash: ContentHash, compression: Compression, expectedSize: Int64?, kind: CacheObjectKind,
+               description: String? = nil, pin: Bool = false,
+               download: (any ObjectSink) throws(DownloadError) -> Void) throws(CacheError) -> FileDescriptor {
+        switch try claim(hash: hash, compression: compression, expectedSize: expectedSize, kind: kind,
+                         description: description, pin: pin) {
+        case .cached(let fd):
+            return fd
+        case .fill(let ticket):
+            do throws(DownloadError) { try download(ticket.sink) } catch { throw ticket.fail(error) }
+            return try ticket.commit()
+        }
+    }
+
+    func prefetch(hash: ContentHash, compression: Compression, size: Int64, kind: CacheObjectKind, headroom: Int64,
+                  download: (any ObjectSink) throws(DownloadError) -> Void) throws(CacheError) -> PrefetchOutcome {
+        switch try claimAhead(hash: hash, compression: compression, size: size, kind: kind, headroom: headroom) {
+        case .present: return .present
+        case .noRoom: return .noRoom
+        case .fill(let ticket):
+            do throws(DownloadError) { try download(ticket.sink) } catch { throw ticket.fail(error) }
+            try ticket.commit().close()
+            return .filled
+        }
+    }
+}

@@ -3,6 +3,24 @@ import Glibc
 #endif
 import CVMFSFormat
 
+/// What a reader gets when it asks the cache for an object.
+public enum CacheClaim {
+    /// The object is cached: a read-only descriptor of it.
+    case cached(FileDescriptor)
+    /// It is not, and this caller fills it: download into the ticket's sink, then commit.
+    case fill(CacheFillTicket)
+}
+
+/// What a fetch ahead of demand gets.
+public enum CacheAheadClaim {
+    /// Cached, or already on its way: nothing to do.
+    case present
+    /// Skipped: it would take room a reader's own fetch may need.
+    case noRoom
+    /// This caller fills it, unpinned.
+    case fill(CacheFillTicket)
+}
+
 extension ObjectCache {
     private enum Role {
         case retry
@@ -10,30 +28,24 @@ extension ObjectCache {
         case produce(CacheFill, reservation: Int64)
     }
 
-    /// Returns a read-only descriptor of the object, downloading it on a miss.
+    /// The object, or the right to fill it.
     ///
     /// One download per object however many threads ask: the first caller
-    /// runs `download` (which streams the served bytes into the sink, and may
-    /// `reset()` and replay them on a retry); the others wait and then open
-    /// the result, or get the producer's error. Decoded bytes go to
-    /// `txn/fetchXXXXXX` and are renamed into place only after the hash, zlib
-    /// end and `expectedSize` verified; on any failure the temp file is removed.
+    /// gets the ticket; the others wait here and then open the result, or
+    /// get the filler's error. Decoded bytes go to `txn/fetchXXXXXX` and are
+    /// renamed into place only after the hash, zlib end and `expectedSize`
+    /// verified; on any failure the temp file is removed.
     ///
     /// Quota: space is reserved before the download (the expected size when
     /// known, growing as bytes arrive otherwise), evicting LRU objects first,
     /// so the cache never exceeds its limit. An object larger than half the
     /// limit throws `CacheError.objectTooLarge` (ENOSPC).
-    public func fetch(
-        hash: ContentHash,
-        compression: Compression,
-        expectedSize: Int64?,
-        kind: CacheObjectKind,
-        description: String? = nil,
-        pin: Bool = false,
-        download: (any ObjectSink) throws(DownloadError) -> Void
-    ) throws(CacheError) -> FileDescriptor {
+    public func claim(hash: ContentHash, compression: Compression, expectedSize: Int64?, kind: CacheObjectKind,
+                      description: String? = nil, pin: Bool = false) throws(CacheError) -> CacheClaim {
+        let request = FillRequest(hash: hash, compression: compression, expectedSize: expectedSize, kind: kind,
+                                  description: description ?? kind.defaultDescription, pin: pin)
         while true {
-            if let fd = try open(hash, pin: pin) { return fd }
+            if let fd = try open(hash, pin: pin) { return .cached(fd) }
             let limit = self.limit
             let directory = self.directory
             let role = try state.withLock { (s) throws(CacheError) -> Role in
@@ -55,40 +67,33 @@ extension ObjectCache {
                 if let error = fill.wait() { throw error }
                 continue
             case .produce(let fill, let reservation):
-                do {
-                    let fd = try produce(hash: hash, compression: compression, expectedSize: expectedSize, kind: kind,
-                                         description: description ?? kind.defaultDescription, pin: pin,
-                                         reservation: reservation, download: download)
-                    fill.complete(nil)
-                    return fd
-                } catch {
-                    fill.complete(error)
-                    throw error
+                // Unmanaged caches are not tracked in memory: another process may have filled it.
+                if !isManaged {
+                    let (fd, _) = openObject(hash)
+                    if fd >= 0 {
+                        endFill(hash, releasing: 0)
+                        fill.complete(nil)
+                        return .cached(FileDescriptor(rawValue: fd))
+                    }
                 }
+                return .fill(try ticket(request, fill, reservation: reservation, failureReachesWaiters: true))
             }
         }
     }
 
-    /// Fetches an object ahead of a reader, unpinned, only if there is room
-    /// to spare: returns `.present` at once when the object is cached or on
-    /// its way, and `.noRoom` (nothing reserved, nothing evicted) when pinned
-    /// plus reserved bytes and this object would pass `headroom` (a share of
-    /// the limit, so fetching ahead never takes the room a reader's own fetch
-    /// needs). Otherwise reserves `size` like `fetch` (evicting unpinned LRU
-    /// objects if needed, never pinned ones) and fills it: `.filled`.
+    /// Claims an object ahead of a reader, unpinned, only if there is room
+    /// to spare: `.present` at once when the object is cached or on its way,
+    /// and `.noRoom` (nothing reserved, nothing evicted) when pinned plus
+    /// reserved bytes and this object would pass `headroom` (a share of the
+    /// limit, so fetching ahead never takes the room a reader's own fetch
+    /// needs). Otherwise reserves `size` like `claim` (evicting unpinned LRU
+    /// objects if needed, never pinned ones) and hands out the ticket.
     ///
     /// A reader that asks for the object meanwhile waits for this fill; if
     /// it fails, the waiters are woken without the error and fetch the object
-    /// themselves, so a failed prefetch never fails a read. Throws the fill's
-    /// error.
-    public func prefetch(
-        hash: ContentHash,
-        compression: Compression,
-        size: Int64,
-        kind: CacheObjectKind,
-        headroom: Int64,
-        download: (any ObjectSink) throws(DownloadError) -> Void
-    ) throws(CacheError) -> PrefetchOutcome {
+    /// themselves, so a failed fetch ahead never fails a read.
+    public func claimAhead(hash: ContentHash, compression: Compression, size: Int64, kind: CacheObjectKind,
+                           headroom: Int64) throws(CacheError) -> CacheAheadClaim {
         // Another process may have filled a shared cache: its row is the truth.
         if isManaged, let fd = try openAdopted(hash, pin: false) {
             fd.close()
@@ -96,17 +101,14 @@ extension ObjectCache {
         }
         let limit = self.limit
         let directory = self.directory
-        // The fill this call produces, or why there is none.
-        let claim: Result<CacheFill, PrefetchSkip> = state.withLock { s in
-            if s.entries[hash] != nil || s.inFlight[hash] != nil { return .failure(PrefetchSkip(.present)) }
+        let claimed: Result<CacheFill, AheadSkip> = state.withLock { s in
+            if s.entries[hash] != nil || s.inFlight[hash] != nil { return .failure(.present) }
             if limit >= 0 {
-                guard size >= 0, size <= limit / 2, s.pinned + s.reserved + size <= headroom else {
-                    return .failure(PrefetchSkip(.noRoom))
-                }
+                guard size >= 0, size <= limit / 2, s.pinned + s.reserved + size <= headroom else { return .failure(.noRoom) }
                 do throws(CacheError) {
                     try Self.reserve(&s, hash, amount: size, size: size, limit: limit, directory: directory)
                 } catch {
-                    return .failure(PrefetchSkip(.noRoom))
+                    return .failure(.noRoom)
                 }
             }
             let fill = CacheFill()
@@ -114,26 +116,56 @@ extension ObjectCache {
             return .success(fill)
         }
         let fill: CacheFill
-        switch claim {
-        case .success(let claimed): fill = claimed
-        case .failure(let skip): return skip.outcome
+        switch claimed {
+        case .success(let claimedFill): fill = claimedFill
+        case .failure(.present): return .present
+        case .failure(.noRoom): return .noRoom
         }
+        let request = FillRequest(hash: hash, compression: compression, expectedSize: size, kind: kind,
+                                  description: kind.defaultDescription, pin: false)
+        return .fill(try ticket(request, fill, reservation: limit >= 0 ? size : 0, failureReachesWaiters: false))
+    }
+
+    private enum AheadSkip: Error { case present, noRoom }
+
+    /// The ticket of a claimed fill, with its temp file; a failure to make
+    /// one ends the claim at once.
+    private func ticket(_ request: FillRequest, _ fill: CacheFill, reservation: Int64,
+                        failureReachesWaiters: Bool) throws(CacheError) -> CacheFillTicket {
         do {
-            let fd = try produce(hash: hash, compression: compression, expectedSize: size, kind: kind,
-                                 description: kind.defaultDescription, pin: false,
-                                 reservation: limit >= 0 ? size : 0, download: download)
-            fd.close()
-            fill.complete(nil)
-            return .filled
+            let (tempFD, tempPath) = try makeTempFile()
+            return CacheFillTicket(cache: self, request: request, fill: fill, reservation: reservation,
+                                   failureReachesWaiters: failureReachesWaiters, tempFD: tempFD, tempPath: tempPath)
         } catch {
-            fill.complete(nil)  // waiters retry on their own
+            endFill(request.hash, releasing: reservation)
+            fill.complete(failureReachesWaiters ? error : nil)
             throw error
         }
     }
 
-    private struct PrefetchSkip: Error {
-        var outcome: PrefetchOutcome
-        init(_ outcome: PrefetchOutcome) { self.outcome = outcome }
+    /// Makes a finished fill the cached object: the ledger's commit, or a
+    /// plain rename in an unmanaged cache. Returns the descriptor to hand out.
+    func place(_ finished: FinishedFill) throws(CacheError) -> CInt {
+        guard isManaged else {
+            do { try directory.moveIntoPlace(finished.tempPath, finished.hash) } catch {
+                CacheSyscall.close(finished.readFD)
+                throw .io(operation: "rename", path: directory.objectPath(finished.hash), errno: error.rawValue)
+            }
+            return finished.readFD
+        }
+        return try state.withLock { (s) throws(CacheError) -> CInt in
+            guard let ledger = s.ledger else { return finished.readFD }
+            return try ledger.commit(&s, finished)
+        }
+    }
+
+    /// A fill ended either way: its reservation is given back (placement
+    /// turned it into `used`) and it leaves the in-flight table.
+    func endFill(_ hash: ContentHash, releasing bytes: Int64) {
+        state.withLock { s in
+            if bytes > 0 { s.ledger?.release(&s, reservation: bytes) }
+            _ = s.inFlight.removeValue(forKey: hash)
+        }
     }
 
     /// Reserves `amount` more bytes (lock held). `size` is the object's size
@@ -143,64 +175,6 @@ extension ObjectCache {
         if size > limit / 2 { throw .objectTooLarge(hash: hash, size: size, limit: limit) }
         guard let ledger = s.ledger else { return }
         try ledger.reserve(&s, hash, amount: amount, limit: limit)
-    }
-
-    private func produce(
-        hash: ContentHash, compression: Compression, expectedSize: Int64?, kind: CacheObjectKind,
-        description: String, pin: Bool, reservation: Int64, download: (any ObjectSink) throws(DownloadError) -> Void
-    ) throws(CacheError) -> FileDescriptor {
-        let directory = self.directory
-        var held = reservation
-        defer {
-            // Whatever happened, the reservation is released (commit turned it into `used`).
-            let release = held
-            if release > 0 { state.withLock { s in s.ledger?.release(&s, reservation: release) } }
-            state.withLock { _ = $0.inFlight.removeValue(forKey: hash) }
-        }
-        // Unmanaged caches are not tracked in memory: another process may have filled it.
-        if !isManaged {
-            let (fd, _) = openObject(hash)
-            if fd >= 0 { return FileDescriptor(rawValue: fd) }
-        }
-        let (tempFD, tempPath) = try makeTempFile()
-        var renamed = false
-        defer {
-            CacheSyscall.close(tempFD)
-            if !renamed { try? CacheSyscall.unlink(tempPath) }
-        }
-        let sink = CacheFillSink(
-            hash: hash, compression: compression, expectedSize: expectedSize, fd: tempFD, tempPath: tempPath,
-            directory: directory, reservation: reservation, grow: reservationGrower(for: hash) { held = $0 })
-        do throws(DownloadError) { try download(sink) } catch {
-            // The sink's own refusal (quota, disk, bytes that do not verify) says more than the
-            // downloader's summary of it.
-            throw sink.failure ?? .downloadFailed(hash: hash, error)
-        }
-        if !sink.isFinished { try sink.finish() }
-        // Open the verified file read-only before it becomes visible, so
-        // eviction between rename and open cannot make us lose it.
-        let readFD: CInt
-        do { readFD = try CacheSyscall.open(tempPath, O_RDONLY) } catch {
-            throw .io(operation: "open", path: tempPath, errno: error.rawValue)
-        }
-        guard isManaged else {
-            do { try directory.moveIntoPlace(tempPath, hash) } catch {
-                CacheSyscall.close(readFD)
-                throw .io(operation: "rename", path: directory.objectPath(hash), errno: error.rawValue)
-            }
-            renamed = true
-            return FileDescriptor(rawValue: readFD)
-        }
-        let fill = FinishedFill(hash: hash, tempPath: tempPath, tempFD: tempFD, readFD: readFD, size: sink.writtenSize,
-                                kind: kind, description: description, pin: pin, reservation: held, threshold: threshold)
-        let fd = try state.withLock { (s) throws(CacheError) -> CInt in
-            guard let ledger = s.ledger else { return readFD }
-            return try ledger.commit(&s, fill)
-        }
-        // The reservation became `used` (or was given back) inside the commit.
-        held = 0
-        renamed = true
-        return FileDescriptor(rawValue: fd)
     }
 
     /// A temp file in `txn/` for one fill, flocked while it is written: a
@@ -218,8 +192,8 @@ extension ObjectCache {
 
     /// How a fill's reservation grows as its decoded bytes arrive:
     /// geometrically, so that a large object of unknown size does not take
-    /// the lock per write; `note` learns the bytes now held.
-    private func reservationGrower(for hash: ContentHash, _ note: @escaping (Int64) -> Void)
+    /// the lock per write; `held` follows the bytes now reserved.
+    func reservationGrower(for hash: ContentHash, into held: HeldReservation)
         -> (_ needed: Int64, _ current: Int64) throws(CacheError) -> Int64 {
         let limit = self.limit
         let directory = self.directory
@@ -229,7 +203,7 @@ extension ObjectCache {
             try state.withLock { (s) throws(CacheError) in
                 try Self.reserve(&s, hash, amount: target - current, size: needed, limit: limit, directory: directory)
             }
-            note(target)
+            held.bytes = target
             return target
         }
     }

@@ -84,14 +84,23 @@ public final class CachedObjectProvider: ObjectProvider {
         defer { if cache.isManaged { prefetching.wrappingSubtract(size, ordering: .relaxed) } }
         let path = hash.objectPath(suffix: .partial)
         let headroom = cache.isManaged ? cache.limit / 2 : Int64.max
-        do {
-            return try cache.prefetch(hash: hash, compression: compression, size: size, kind: .chunk,
-                                      headroom: headroom) { (sink) throws(DownloadError) in
-                misses.wrappingAdd(1, ordering: .relaxed)
-                _ = try downloader.fetch(path, into: sink, priority: .background)
-            } == .filled
-        } catch {
-            return false
+        return (try? fillAhead(hash, path: path, compression: compression, size: size, kind: .chunk, headroom: headroom)) == .filled
+    }
+
+    /// Claims `hash` ahead of its reader and, if this call is the one to
+    /// fill it, downloads it at background priority.
+    private func fillAhead(_ hash: ContentHash, path: String, compression: Compression, size: Int64, kind: CacheObjectKind,
+                           headroom: Int64) throws(CacheError) -> PrefetchOutcome {
+        switch try cache.claimAhead(hash: hash, compression: compression, size: size, kind: kind, headroom: headroom) {
+        case .present: return .present
+        case .noRoom: return .noRoom
+        case .fill(let ticket):
+            misses.wrappingAdd(1, ordering: .relaxed)
+            do throws(DownloadError) { _ = try downloader.fetch(path, into: ticket.sink, priority: .background) } catch {
+                throw ticket.fail(error)
+            }
+            try ticket.commit().close()
+            return .filled
         }
     }
 
@@ -102,11 +111,8 @@ public final class CachedObjectProvider: ObjectProvider {
         let path = hash.objectPath(suffix: suffix)
         let headroom = cache.isManaged ? cache.limit / 2 : Int64.max
         do {
-            let outcome = try cache.prefetch(hash: hash, compression: compression, size: Int64(clamping: size),
-                                             kind: suffix == .partial ? .chunk : .regular, headroom: headroom) { (sink) throws(DownloadError) in
-                misses.wrappingAdd(1, ordering: .relaxed)
-                _ = try downloader.fetch(path, into: sink, priority: .background)
-            }
+            let outcome = try fillAhead(hash, path: path, compression: compression, size: Int64(clamping: size),
+                                        kind: suffix == .partial ? .chunk : .regular, headroom: headroom)
             if outcome == .filled {
                 ahead.withLock { $0[hash] = Int64(clamping: size) }
                 hasAhead.store(true, ordering: .relaxed)
@@ -152,9 +158,13 @@ public final class CachedObjectProvider: ObjectProvider {
             }
         }
         do throws(CacheError) {
-            return try cache.fetch(hash: hash, compression: compression, expectedSize: expectedSize, kind: kind, pin: true) { (sink) throws(DownloadError) in
+            switch try cache.claim(hash: hash, compression: compression, expectedSize: expectedSize, kind: kind, pin: true) {
+            case .cached(let fd):
+                return fd
+            case .fill(let ticket):
                 misses.wrappingAdd(1, ordering: .relaxed)
-                _ = try downloader.fetch(path, into: sink)
+                do throws(DownloadError) { _ = try downloader.fetch(path, into: ticket.sink) } catch { throw ticket.fail(error) }
+                return try ticket.commit()
             }
         } catch {
             if case .pinLimitExceeded = error, let fd = try? openUnpinned(hash) {
