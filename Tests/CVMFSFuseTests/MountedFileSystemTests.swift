@@ -44,129 +44,191 @@ private func listDirectory(_ path: String) -> [String]? {
 
 @Suite("FuseMount serving an in-memory core", .serialized)
 struct MountedFileSystemTests {
-    @Test("a real mount answers readdir, stat, read, readlink, xattrs and errors, and balances lookup counts")
-    func mountedFileSystem() throws {
+    /// Mounts a fresh in-memory core, runs `body`, then checks that no lookup
+    /// count went below zero and unmounts, leaving no mount behind.
+    private func withMount(_ body: (TestMount<InMemoryCore>) throws -> Void) throws {
         let mounted = try TestMount()
         defer {
             mounted.unmount()
             #expect(!MountTable.paths().contains(mounted.directory), "no mount left behind")
         }
+        try body(mounted)
+        #expect(!mounted.core.lookupCountWentNegative)
+    }
 
-        // /proc/mounts: fsname cvmfs2, type fuse.<subtype>, read-only.
-        let line = try #require(MountTable.line(for: mounted.directory))
-        let fields = line.split(separator: " ")
-        #expect(fields[0] == "cvmfs2")
-        #expect(fields[2] == "fuse.cvmfs-test")
-        #expect(fields[3].split(separator: ",").contains("ro"))
+    @Test("the mount is listed as cvmfs2, type fuse.<subtype>, read-only, and an orderly unmount ends the loop without error")
+    func mountTableAndUnmount() throws {
+        try withMount { mounted in
+            // /proc/mounts: fsname cvmfs2, type fuse.<subtype>, read-only.
+            let line = try #require(MountTable.line(for: mounted.directory))
+            let fields = line.split(separator: " ")
+            #expect(fields[0] == "cvmfs2")
+            #expect(fields[2] == "fuse.cvmfs-test")
+            #expect(fields[3].split(separator: ",").contains("ro"))
 
-        // A directory of 2000 entries, plus . and .. (readdirplus, several buffers).
-        let names = try #require(listDirectory(mounted.path("big")))
-        #expect(names.count == InMemoryCore.bigCount + 2)
-        #expect(Set(names).count == names.count, "no entry handed out twice")
-        #expect(names.contains("."))
-        #expect(names.contains(".."))
-        #expect(names.contains("f1999"))
-        // readdirplus was negotiated. With READDIRPLUS_AUTO the kernel uses it
-        // for the first buffer (offset 0), which cannot hold 2000 entries, so
-        // the entry that did not fit was rolled back; the balanced counts at
-        // the end check that (they fail if the rollback is removed).
-        #expect(mounted.core.plusSlices >= 1)
-        // Stat every entry, as `ls -l` would.
-        var sizesMatch = true
-        for index in stride(from: 0, to: InMemoryCore.bigCount, by: 97) {
-            var st = stat()
-            if stat(mounted.path("big/" + InMemoryCore.bigName(index)), &st) != 0 || st.st_size != 1000 + index {
-                sizesMatch = false
+            // Orderly unmount through the kernel ends the loop without error.
+            #expect(umount2(mounted.directory, 0) == 0)
+            let loop = mounted.waitForLoop()
+            #expect(loop.map { if case .success = $0 { true } else { false } } == true)
+        }
+    }
+
+    @Test("readdir lists every entry of a large directory once over several readdirplus buffers, and the root without ..")
+    func listing() throws {
+        try withMount { mounted in
+            // A directory of 2000 entries, plus . and .. (readdirplus, several buffers).
+            let names = try #require(listDirectory(mounted.path("big")))
+            #expect(names.count == InMemoryCore.bigCount + 2)
+            #expect(Set(names).count == names.count, "no entry handed out twice")
+            #expect(names.contains("."))
+            #expect(names.contains(".."))
+            #expect(names.contains("f1999"))
+            // readdirplus was negotiated. With READDIRPLUS_AUTO the kernel uses it
+            // for the first buffer (offset 0), which cannot hold 2000 entries, so
+            // the entry that did not fit was rolled back; the balanced counts of
+            // `lookupCountsBalance` check that (they fail if the rollback is removed).
+            #expect(mounted.core.plusSlices >= 1)
+            // Stat every entry, as `ls -l` would.
+            var sizesMatch = true
+            for index in stride(from: 0, to: InMemoryCore.bigCount, by: 97) {
+                var st = stat()
+                if stat(mounted.path("big/" + InMemoryCore.bigName(index)), &st) != 0 || st.st_size != 1000 + index {
+                    sizesMatch = false
+                }
             }
+            #expect(sizesMatch)
+            // No `..` on the repository root (docs/format/client-behaviour.md §8).
+            #expect(listDirectory(mounted.path("")).map(Set.init) == [".", "big", "file.txt", "link", "broken"])
         }
-        #expect(sizesMatch)
-        // No `..` on the repository root (docs/format/client-behaviour.md §8).
-        #expect(listDirectory(mounted.path("")).map(Set.init) == [".", "big", "file.txt", "link", "broken"])
+    }
 
-        // stat of a regular file: size, mode, times with nanoseconds, blocks.
-        var st = stat()
-        #expect(stat(mounted.path("file.txt"), &st) == 0)
-        #expect(st.st_size == InMemoryCore.fileBytes.count)
-        #expect(st.st_mode == 0o100644)
-        #expect(st.st_ino == 3)
-        #expect(st.st_mtim.tv_sec == Int(InMemoryCore.mtime))
-        #expect(st.st_mtim.tv_nsec == Int(InMemoryCore.mtimeNanoseconds))
-        #expect(st.st_ctim.tv_sec == Int(InMemoryCore.mtime))
-        #expect(st.st_blocks == 1 + InMemoryCore.fileBytes.count / 512)
+    @Test("stat shows a file's size, mode, inode, times with nanoseconds and blocks; statfs the core's figures")
+    func statAndStatfs() throws {
+        try withMount { mounted in
+            // stat of a regular file: size, mode, times with nanoseconds, blocks.
+            var st = stat()
+            #expect(stat(mounted.path("file.txt"), &st) == 0)
+            #expect(st.st_size == InMemoryCore.fileBytes.count)
+            #expect(st.st_mode == 0o100644)
+            #expect(st.st_ino == 3)
+            #expect(st.st_mtim.tv_sec == Int(InMemoryCore.mtime))
+            #expect(st.st_mtim.tv_nsec == Int(InMemoryCore.mtimeNanoseconds))
+            #expect(st.st_ctim.tv_sec == Int(InMemoryCore.mtime))
+            #expect(st.st_blocks == 1 + InMemoryCore.fileBytes.count / 512)
 
-        // Content, also from several threads at once (multi-threaded loop).
-        let whole = readAll(mounted.path("file.txt"))
-        #expect(whole.errno == 0)
-        #expect(whole.bytes == InMemoryCore.fileBytes)
-        let mismatches = Mutex(0)
-        DispatchQueue.concurrentPerform(iterations: 8) { _ in
-            if readAll(mounted.path("file.txt")).bytes != InMemoryCore.fileBytes { mismatches.withLock { $0 += 1 } }
+            // statfs.
+            var fs = statvfs()
+            #expect(statvfs(mounted.directory, &fs) == 0)
+            #expect(fs.f_bsize == 512)
+            #expect(fs.f_blocks == 2048)
+            #expect(fs.f_bfree == 1024)
+            #expect(fs.f_files == UInt(InMemoryCore.bigCount + 5))
         }
-        #expect(mismatches.withLock { $0 } == 0)
-        // After the first open the kernel reads ahead 1 MiB (it started at 128 KiB).
-        var root = stat()
-        #expect(stat(mounted.directory, &root) == 0)
-        let bdi = "/sys/class/bdi/\(gnu_dev_major(root.st_dev)):\(gnu_dev_minor(root.st_dev))/read_ahead_kb"
-        #expect((try? String(contentsOfFile: bdi, encoding: .utf8)) == "1024\n")
+    }
 
-        // Symlink.
-        var target = [CChar](repeating: 0, count: 256)
-        let length = readlink(mounted.path("link"), &target, target.count)
-        #expect(length == InMemoryCore.linkTarget.count)
-        #expect(target[0..<max(length, 0)].map { UInt8(bitPattern: $0) } == InMemoryCore.linkTarget)
-        #expect(errnoOf { readlink(mounted.path("file.txt"), &target, target.count) } == EINVAL)
-
-        // Extended attributes: size query, value, ERANGE, ENODATA, list.
-        var value = [UInt8](repeating: 0, count: 64)
-        #expect(getxattr(mounted.path("file.txt"), "user.test", nil, 0) == InMemoryCore.xattrValue.count)
-        let got = getxattr(mounted.path("file.txt"), "user.test", &value, value.count)
-        #expect(got == InMemoryCore.xattrValue.count)
-        #expect(Array(value[0..<max(got, 0)]) == InMemoryCore.xattrValue)
-        #expect(errnoOf { getxattr(mounted.path("file.txt"), "user.test", &value, 3) } == ERANGE)
-        #expect(errnoOf { getxattr(mounted.path("file.txt"), "user.missing", &value, value.count) } == ENODATA)
-        let listSize = listxattr(mounted.path("file.txt"), nil, 0)
-        #expect(listSize == "user.test\0user.other\0".utf8.count)
-        var list = [CChar](repeating: 0, count: 64)
-        #expect(errnoOf { listxattr(mounted.path("file.txt"), &list, 4) } == ERANGE)
-
-        // Writes: EROFS from the read-only mount.
-        #expect(errnoOf { Int(Glibc.open(mounted.path("file.txt"), O_WRONLY)) } == EROFS)
-        #expect(errnoOf { Int(Glibc.open(mounted.path("file.txt"), O_RDWR)) } == EROFS)
-        #expect(errnoOf { Int(mkdir(mounted.path("newdir"), 0o755)) } == EROFS)
-
-        // A failing read is EIO, and the rest of the file system keeps working.
-        #expect(readAll(mounted.path("broken")).errno == EIO)
-        #expect(readAll(mounted.path("file.txt")).bytes == InMemoryCore.fileBytes)
-
-        // A missing name is ENOENT, and the kernel caches the miss (ino 0 entry).
-        #expect(errnoOf { Int(stat(mounted.path("missing"), &st)) } == ENOENT)
-        let missesAfterFirst = mounted.core.missLookups
-        #expect(errnoOf { Int(stat(mounted.path("missing"), &st)) } == ENOENT)
-        #expect(mounted.core.missLookups == missesAfterFirst, "second miss answered from the negative dentry")
-        #expect(errnoOf { Int(stat(mounted.path("big/nope"), &st)) } == ENOENT)
-        #expect(errnoOf { Int(opendir(mounted.path("file.txt")) == nil ? -1 : 0) } == ENOTDIR)
-
-        // statfs.
-        var fs = statvfs()
-        #expect(statvfs(mounted.directory, &fs) == 0)
-        #expect(fs.f_bsize == 512)
-        #expect(fs.f_blocks == 2048)
-        #expect(fs.f_bfree == 1024)
-        #expect(fs.f_files == UInt(InMemoryCore.bigCount + 5))
-
-        // Lookup counts mirror the kernel: never below zero, and back to zero
-        // once the kernel forgets everything (needs root for drop_caches).
-        #expect(!mounted.core.lookupCountWentNegative)
-        if getuid() == 0 {
-            #expect(mounted.dropKernelCachesAndWaitForForgets(), "outstanding: \(mounted.core.outstandingLookups)")
+    @Test("read gives a file's content, also from several threads at once, and the kernel then reads ahead 1 MiB")
+    func read() throws {
+        try withMount { mounted in
+            // Content, also from several threads at once (multi-threaded loop).
+            let whole = readAll(mounted.path("file.txt"))
+            #expect(whole.errno == 0)
+            #expect(whole.bytes == InMemoryCore.fileBytes)
+            let mismatches = Mutex(0)
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                if readAll(mounted.path("file.txt")).bytes != InMemoryCore.fileBytes { mismatches.withLock { $0 += 1 } }
+            }
+            #expect(mismatches.withLock { $0 } == 0)
+            // After the first open the kernel reads ahead 1 MiB (it started at 128 KiB).
+            var root = stat()
+            #expect(stat(mounted.directory, &root) == 0)
+            let bdi = "/sys/class/bdi/\(gnu_dev_major(root.st_dev)):\(gnu_dev_minor(root.st_dev))/read_ahead_kb"
+            #expect((try? String(contentsOfFile: bdi, encoding: .utf8)) == "1024\n")
         }
-        #expect(mounted.core.openHandles == 0, "every open has its release")
+    }
 
-        // Orderly unmount through the kernel ends the loop without error.
-        #expect(umount2(mounted.directory, 0) == 0)
-        let loop = mounted.waitForLoop()
-        #expect(loop.map { if case .success = $0 { true } else { false } } == true)
-        #expect(!mounted.core.lookupCountWentNegative)
+    @Test("readlink gives a symlink's target, and EINVAL on a regular file")
+    func symlink() throws {
+        try withMount { mounted in
+            var target = [CChar](repeating: 0, count: 256)
+            let length = readlink(mounted.path("link"), &target, target.count)
+            #expect(length == InMemoryCore.linkTarget.count)
+            #expect(target[0..<max(length, 0)].map { UInt8(bitPattern: $0) } == InMemoryCore.linkTarget)
+            #expect(errnoOf { readlink(mounted.path("file.txt"), &target, target.count) } == EINVAL)
+        }
+    }
+
+    @Test("getxattr and listxattr answer size queries and values, ERANGE for a short buffer and ENODATA for a missing name")
+    func xattrs() throws {
+        try withMount { mounted in
+            // Extended attributes: size query, value, ERANGE, ENODATA, list.
+            var value = [UInt8](repeating: 0, count: 64)
+            #expect(getxattr(mounted.path("file.txt"), "user.test", nil, 0) == InMemoryCore.xattrValue.count)
+            let got = getxattr(mounted.path("file.txt"), "user.test", &value, value.count)
+            #expect(got == InMemoryCore.xattrValue.count)
+            #expect(Array(value[0..<max(got, 0)]) == InMemoryCore.xattrValue)
+            #expect(errnoOf { getxattr(mounted.path("file.txt"), "user.test", &value, 3) } == ERANGE)
+            #expect(errnoOf { getxattr(mounted.path("file.txt"), "user.missing", &value, value.count) } == ENODATA)
+            let listSize = listxattr(mounted.path("file.txt"), nil, 0)
+            #expect(listSize == "user.test\0user.other\0".utf8.count)
+            var list = [CChar](repeating: 0, count: 64)
+            #expect(errnoOf { listxattr(mounted.path("file.txt"), &list, 4) } == ERANGE)
+        }
+    }
+
+    @Test("writes are EROFS, a failing read EIO, a missing name ENOENT (cached by the kernel), a file as a directory ENOTDIR")
+    func errors() throws {
+        try withMount { mounted in
+            // Writes: EROFS from the read-only mount.
+            #expect(errnoOf { Int(Glibc.open(mounted.path("file.txt"), O_WRONLY)) } == EROFS)
+            #expect(errnoOf { Int(Glibc.open(mounted.path("file.txt"), O_RDWR)) } == EROFS)
+            #expect(errnoOf { Int(mkdir(mounted.path("newdir"), 0o755)) } == EROFS)
+
+            // A failing read is EIO, and the rest of the file system keeps working.
+            #expect(readAll(mounted.path("broken")).errno == EIO)
+            #expect(readAll(mounted.path("file.txt")).bytes == InMemoryCore.fileBytes)
+
+            // A missing name is ENOENT, and the kernel caches the miss (ino 0 entry).
+            var st = stat()
+            #expect(errnoOf { Int(stat(mounted.path("missing"), &st)) } == ENOENT)
+            let missesAfterFirst = mounted.core.missLookups
+            #expect(errnoOf { Int(stat(mounted.path("missing"), &st)) } == ENOENT)
+            #expect(mounted.core.missLookups == missesAfterFirst, "second miss answered from the negative dentry")
+            #expect(errnoOf { Int(stat(mounted.path("big/nope"), &st)) } == ENOENT)
+            #expect(errnoOf { Int(opendir(mounted.path("file.txt")) == nil ? -1 : 0) } == ENOTDIR)
+        }
+    }
+
+    @Test("lookup counts mirror the kernel's: never below zero, back to zero once it forgets, and every open has its release")
+    func lookupCountsBalance() throws {
+        try withMount { mounted in
+            // What hands out counts: readdirplus over several buffers (with the
+            // rollback of the entry that did not fit), lookups, opens.
+            #expect(listDirectory(mounted.path("big"))?.count == InMemoryCore.bigCount + 2)
+            var st = stat()
+            for index in stride(from: 0, to: InMemoryCore.bigCount, by: 97) {
+                _ = stat(mounted.path("big/" + InMemoryCore.bigName(index)), &st)
+            }
+            #expect(readAll(mounted.path("file.txt")).bytes == InMemoryCore.fileBytes)
+            #expect(readAll(mounted.path("broken")).errno == EIO)
+            var target = [CChar](repeating: 0, count: 256)
+            _ = readlink(mounted.path("link"), &target, target.count)
+
+            // Lookup counts mirror the kernel: never below zero, and back to zero
+            // once the kernel forgets everything (needs root for drop_caches).
+            #expect(!mounted.core.lookupCountWentNegative)
+            if getuid() == 0 {
+                #expect(mounted.dropKernelCachesAndWaitForForgets(), "outstanding: \(mounted.core.outstandingLookups)")
+            }
+            // The kernel sends RELEASE after close() returns: give it a moment.
+            for _ in 0..<100 where mounted.core.openHandles != 0 { usleep(10_000) }
+            #expect(mounted.core.openHandles == 0, "every open has its release")
+
+            // Orderly unmount through the kernel ends the loop without error.
+            #expect(umount2(mounted.directory, 0) == 0)
+            let loop = mounted.waitForLoop()
+            #expect(loop.map { if case .success = $0 { true } else { false } } == true)
+            #expect(!mounted.core.lookupCountWentNegative)
+        }
     }
 
     @Test("requestExit from another thread ends the loop, and run unmounts")
