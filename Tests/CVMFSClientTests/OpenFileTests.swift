@@ -131,6 +131,28 @@ struct OpenFileTests {
         #expect(try segmentBytes(top.handle, offset: UInt64(Sample.top.count), size: 10).count == 0)
     }
 
+    @Test("a read over more chunks than one segmented reply holds is refused as segments and served by read")
+    func manySmallChunks() throws {
+        let mount = try PublishedMount(label: "open-small-chunks",
+                                       configure: { $0.chunking = ChunkingParameters(minimum: 64 << 10, average: 128 << 10, maximum: 256 << 10) },
+                                       tree: { try SourceTreeWriter.write(Sample.big, to: $0 + "/big.bin") })
+        defer { mount.close() }
+        let fs = mount.fileSystem
+        let chunks = try mount.catalogChunks("/big.bin")
+        try #require(chunks.count > OpenFile.maxSegments + 1)
+        let opened = try fs.open(try fs.lookup(path: "big.bin").inode)
+        defer { fs.release(opened.handle) }
+        var called = false
+        let span = Int(chunks[OpenFile.maxSegments].offset + 1)
+        #expect(try fs.withSegments(opened.handle, offset: 0, size: span) { _ in called = true } == false)
+        #expect(!called, "the body is not called when segments are refused")
+        #expect(try fs.withSegments(opened.handle, offset: 0, size: Int(chunks[OpenFile.maxSegments - 1].offset + 1)) { segments in
+            called = segments.count == OpenFile.maxSegments
+        })
+        #expect(called, "exactly \(OpenFile.maxSegments) chunks fit")
+        #expect(try fs.read(opened.handle, offset: 0, count: Sample.big.count) == Sample.big)
+    }
+
     @Test("an object that fails verification is an object error for its file only; other files read fine")
     func corruptObject() throws {
         let mount = try PublishedMount.sample("open-corrupt")
