@@ -123,13 +123,27 @@ final class PublishedMount {
         Self.removeTree(scratch)
     }
 
-    /// `rm -rf`: a cache and a repository hold 256 bucket folders each, which
-    /// Foundation's `removeItem` takes half a second for.
+    /// `rm -rf` in this process: a cache and a repository hold 256 bucket
+    /// folders each, which Foundation's `removeItem` takes half a second for,
+    /// and spawning `rm` would open a fork window (see `SharedCacheLedgerTests`).
     static func removeTree(_ path: String) {
-        let rm = Process()
-        rm.executableURL = URL(fileURLWithPath: "/bin/rm")
-        rm.arguments = ["-rf", "--", path]
-        if (try? rm.run()) != nil { rm.waitUntilExit() }
+        func remove(_ dirFD: Int32, _ name: String) {
+            if unlinkat(dirFD, name, 0) == 0 || errno != EISDIR { return }
+            let fd = openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if fd >= 0, let dir = fdopendir(fd) {
+                var names: [String] = []
+                while let entry = readdir(dir) {
+                    let child = withUnsafePointer(to: &entry.pointee.d_name) {
+                        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                    }
+                    if child != "." && child != ".." { names.append(child) }
+                }
+                for child in names { remove(dirfd(dir), child) }
+                closedir(dir)
+            }
+            unlinkat(dirFD, name, AT_REMOVEDIR)
+        }
+        remove(AT_FDCWD, path)
         if FileManager.default.fileExists(atPath: path) { ProcessSupport.remove(path) }
     }
 
