@@ -155,10 +155,9 @@ struct SharedCacheLedgerTests {
     /// `pinnedAcrossCaches` (`b.cleanup(toBytes: 0)` right after `a.unpin`)
     /// while other tests start servers; with a thread spawning `/bin/true` in
     /// a loop, 1-3 % of unpin-then-cleanup rounds fail. A child that has not
-    /// exec'd shows it every time. `flock(fd, LOCK_UN)` before the `close` in
-    /// `SharedCacheLedger.releasePin` releases the lock for every holder of the
-    /// description (checked: 0 failures in 3000 rounds, and this test's known
-    /// issue goes away, so `withKnownIssue` must go with the fix).
+    /// exec'd shows it every time; `SharedCacheLedger.releasePin` therefore
+    /// unlocks (which releases the lock for every holder of the description)
+    /// before it closes.
     @Test("an object unpinned while a child process shares the pin's descriptor can be evicted at once")
     func pinOutlivesUnpinInAChild() throws {
         let dir = CacheTempDirectory()
@@ -183,10 +182,8 @@ struct SharedCacheLedgerTests {
         }
         defer { reap() }
         a.unpin(object.hash)
-        withKnownIssue("SharedCacheLedger.releasePin closes the pin's descriptor without LOCK_UN: a child sharing it keeps the object pinned") {
-            #expect(b.cleanup(toBytes: 0), "nobody pins the object any more")
-            #expect(dir.diskUsage() == 0)
-        }
+        #expect(b.cleanup(toBytes: 0), "nobody pins the object any more")
+        #expect(dir.diskUsage() == 0)
         // Once the child is gone, so is the pin.
         reap()
         #expect(b.cleanup(toBytes: 0))

@@ -285,7 +285,12 @@ final class SharedCacheLedger {
     }
 
     /// Drops this process's hold on the object (after its last unpin).
+    /// Unlocks before closing: a child forked meanwhile (between its fork and
+    /// exec) shares the open file description, and a plain close would leave
+    /// the lock, and the pin, alive as long as it does.
     func releasePin(_ hash: ContentHash) {
-        if let fd = pinHolders.removeValue(forKey: hash) { CacheSyscall.close(fd) }
+        guard let fd = pinHolders.removeValue(forKey: hash) else { return }
+        try? CacheSyscall.flock(fd, LOCK_UN)
+        CacheSyscall.close(fd)
     }
 }
