@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "CVMFSFormatTests", dependencies: ["CVMFSFormat", "CVMFSPublish", "CVMFSTestSupport"]),
         .testTarget(name: "CVMFSPublishTests", dependencies: ["CVMFSPublish", "CVMFSFormat", "CVMFSTestSupport"]),
         .testTarget(name: "CVMFSClientTests", dependencies: ["CVMFSClient", "CVMFSFormat", "CVMFSPublish", "CVMFSTestSupport"]),
-        .testTarget(name: "CVMFSImagesTests", dependencies: ["CVMFSImages", "CVMFSPublish", "CVMFSFormat"]),
+        .testTarget(name: "CVMFSImagesTests", dependencies: ["CVMFSImages", "CVMFSPublish", "CVMFSFormat", "CVMFSTestSupport"]),
         .testTarget(name: "CVMFSFuseTests", dependencies: ["CVMFSFuse", "CVMFSClient", "CVMFSPublish", "CVMFSTestSupport", "CLinux"]),
     ],
     swiftLanguageModes: [.v6]
