@@ -65,4 +65,19 @@ objects=$(grep -c "GET /cvmfs/small.cvmfs.local/data/" "$NGINX_LOG_A" || true)
 pass "warm-cache listing equals expected.tsv with no object downloads"
 unmount_repo "$MNT"
 grep -q " $MNT " /proc/mounts && fail "mount left behind"
+
+# A cache base so deep that the control socket's path passes sun_path's 107 bytes: the mount,
+# the socket and talk still work (the socket is reached through its directory).
+DEEP="$WORK/$(printf 'deep-cache-folder-%02d/' 1 2 3 4 5)cache"
+write_config "$WORK/deep.conf" small.cvmfs.local "http://127.0.0.1:$NGINX_PORT_A/cvmfs/@fqrn@" \
+    "$FIXTURE/small.cvmfs.local.pub" "$DEEP" CVMFS_FIXTURE_ARCH=x86_64
+mount_repo small.cvmfs.local "$MNT" "$WORK/deep.conf"
+socket=$(getfattr --absolute-names --only-values -n user.talk_socket "$MNT")
+[ "${#socket}" -gt 107 ] || fail "the test's socket path is only ${#socket} bytes"
+[ -S "$socket" ] || fail "no control socket at $socket"
+[ "$("$BIN" talk -p "$socket" revision)" = 1 ] || fail "talk over a ${#socket}-byte socket path"
+[ "$("$BIN" talk -i small.cvmfs.local --config "$WORK/deep.conf" revision)" = 1 ] || fail "talk -i over a long socket path"
+[ "$(cat "$MNT/nested/inner/file.txt")" = "inner (still nested catalog 1)" ] || fail "read with a deep cache base"
+unmount_repo "$MNT"
+pass "a ${#socket}-byte control socket path: mount, talk -p and talk -i work"
 pass "fixture mount tests"

@@ -11,21 +11,13 @@ public final class TalkServer: Sendable {
     /// background thread.
     public init(path: String, answer: @escaping @Sendable (String) -> String) throws(MountError) {
         self.path = path
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw .talk("path too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .talk("cannot create it: \(String(cString: strerror(errno)))") }
         unlink(path)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        let bound: Int32
+        do { bound = try UnixSocketAddress.with(path) { bind(fd, $0, $1) } } catch {
+            close(fd)
+            throw .talk("\(error)")
         }
         guard bound == 0, listen(fd, 16) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -83,19 +75,12 @@ public final class TalkServer: Sendable {
 
     /// Sends `command` to the socket at `path` and returns the answer.
     public static func send(_ command: String, to path: String) throws(MountError) -> String {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw .configuration("socket path too long: \(path)") }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .configuration("cannot create a socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        let connected: Int32
+        do { connected = try UnixSocketAddress.with(path) { connect(fd, $0, $1) } } catch {
+            throw .configuration("\(error)")
         }
         guard connected == 0 else {
             throw .configuration("cannot connect to \(path) (is the repository mounted?): \(String(cString: strerror(errno)))")
