@@ -62,6 +62,20 @@ unmount_repo "$MNT"
 grep -q "GET /cvmfs/$FQRN/.cvmfspublished 404" "$NGINX_LOG_EMPTY" || fail "the 404 host was never asked"
 pass "first host answering 404: every file read from the second host"
 
+# Geo API (CVMFS_USE_GEOAPI): the second host says it is the nearer one; the first answers
+# 404 to everything, so after the reordering it is never asked for the repository.
+mkdir -p "$REPO/api/v1.0/geo/site"
+printf '2,1\n' > "$REPO/api/v1.0/geo/site/127.0.0.1,127.0.0.1"
+: > "$NGINX_LOG_EMPTY"
+try_mount geo "http://127.0.0.1:$NGINX_PORT_EMPTY/cvmfs/@fqrn@;$GOOD_URL" CVMFS_USE_GEOAPI=yes CVMFS_PROXY_TEMPLATE=site
+check_all "$MNT"
+[ "$(xattr "$MNT" host)" = "http://127.0.0.1:$NGINX_PORT_GOOD/cvmfs/$FQRN" ] || fail "geo: user.host is $(xattr "$MNT" host)"
+"$BIN" talk -p "$(xattr "$MNT" talk_socket)" host info | grep -q "\[0\] http://127.0.0.1:$NGINX_PORT_GOOD/" \
+    || fail "geo: host info: $("$BIN" talk -p "$(xattr "$MNT" talk_socket)" host info)"
+unmount_repo "$MNT"
+! grep -q "cvmfspublished" "$NGINX_LOG_EMPTY" || fail "geo: the farther host was asked for the manifest"
+pass "Geo API: the hosts in the order the server gave, the farther one never asked for the repository"
+
 # 2. Proxy group with a dead member: the other member (squid) serves. The member is chosen at
 #    random, so mount a few times; at least once the dead one must have been tried first.
 for i in 1 2 3; do

@@ -40,6 +40,33 @@ extension Downloader {
 
     /// `host probe`: fetches `path` from each host directly and reports the
     /// round-trip time, or the error.
+    /// Orders the hosts by the Geo API: asks up to three of them, in random
+    /// order, `GeoOrdering.requestPath`, and applies the first answer that is
+    /// a permutation of the hosts. Returns the host that answered, or nil
+    /// (the configured order stays) when none did.
+    @discardableResult
+    public func orderHostsByGeo(proxyID: String) -> String? {
+        let hosts = hostChain.hosts
+        guard hosts.count > 1 else { return nil }
+        let path = GeoOrdering.requestPath(proxyID: proxyID, hosts: hosts)
+        for host in hosts.shuffled().prefix(3) {
+            do {
+                let single = try Downloader(settings: DownloadSettings(
+                    hosts: [host], proxies: settings.proxies, fallbackProxies: settings.fallbackProxies,
+                    timeoutSeconds: settings.timeoutSeconds, timeoutDirectSeconds: settings.timeoutDirectSeconds,
+                    maxRetries: 0, userAgent: settings.userAgent))
+                guard let order = GeoOrdering.parse(try single.fetchToMemory(path, limit: 4096), count: hosts.count) else {
+                    continue
+                }
+                chains.withLock { $0.hosts.reorder(order) }
+                return host
+            } catch {
+                continue
+            }
+        }
+        return nil
+    }
+
     public func probeHosts(path: String = ".cvmfspublished") -> [(host: String, milliseconds: Int?, error: String?)] {
         hostChain.hosts.map { host in
             let clock = ContinuousClock()

@@ -2,8 +2,8 @@
 ///
 /// A value type without locking: `Downloader` keeps it inside its state `Mutex`.
 public struct HostChain: Sendable, Equatable {
-    /// Base URLs without a trailing slash.
-    public let hosts: [String]
+    /// Base URLs without a trailing slash, in failover order.
+    public private(set) var hosts: [String]
     /// Index of the host new requests use.
     public private(set) var current = 0
     /// Bumped on every switch, so a request can tell whether its host is still the current one.
@@ -45,6 +45,16 @@ public struct HostChain: Sendable, Equatable {
     /// Applies `CVMFS_HOST_RESET_AFTER`: back to host 0 once away from it for `after`.
     public mutating func resetIfDue(after: Duration, now: ContinuousClock.Instant) {
         guard after > .zero, current != 0, let left = leftFirstHostAt, now - left >= after else { return }
+        current = 0
+        leftFirstHostAt = nil
+        generation &+= 1
+    }
+
+    /// Puts the hosts in `order` (0-based positions, a permutation) and
+    /// starts again at the first: what the Geo API answered.
+    public mutating func reorder(_ order: [Int]) {
+        precondition(order.sorted() == Array(hosts.indices), "not a permutation of the hosts")
+        hosts = order.map { hosts[$0] }
         current = 0
         leftFirstHostAt = nil
         generation &+= 1

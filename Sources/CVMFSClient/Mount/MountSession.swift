@@ -46,6 +46,10 @@ public final class MountSession: MountStatus {
             throw .configuration("\(error)")
         }
         cache = try Self.openCache(configuration)
+        if configuration.useGeoAPI {
+            _ = Self.makeDirectories(configuration.workspace)
+            Self.orderHostsByGeo(configuration, downloader)
+        }
         provider = CachedObjectProvider(cache: cache, downloader: downloader)
         readAhead = ChunkPrefetcher(latency: { [downloader] in downloader.firstByteLatency })
         profiles = configuration.profilesEnabled

@@ -1,0 +1,43 @@
+import Glibc
+
+/// `CVMFS_USE_GEOAPI=yes`: the host chain in the order a Stratum 1's Geo API
+/// gives (docs/format/client-behaviour.md §6), before the first request.
+extension MountSession {
+    static func orderHostsByGeo(_ configuration: ClientConfiguration, _ downloader: Downloader) {
+        let proxyID = geoProxyID(configuration, downloader)
+        if let host = downloader.orderHostsByGeo(proxyID: proxyID) {
+            Log.debug("\(configuration.fqrn): Geo API of \(host) ordered the hosts: \(downloader.hostChain.hosts.joined(separator: "; "))")
+        } else {
+            Log.notice("\(configuration.fqrn): no Geo API answer, the hosts stay in the configured order")
+        }
+    }
+
+    /// `CVMFS_PROXY_TEMPLATE`, else the host name of the proxy in use, else
+    /// (direct) this client's UUID, kept in `<workspace>/uuid`.
+    static func geoProxyID(_ configuration: ClientConfiguration, _ downloader: Downloader) -> String {
+        if let template = configuration.parameters["CVMFS_PROXY_TEMPLATE"], !template.isEmpty { return template }
+        if case .url(let url) = downloader.proxyChain.current { return GeoOrdering.hostName(url) }
+        return clientUUID(workspace: configuration.workspace)
+    }
+
+    private static func clientUUID(workspace: String) -> String {
+        let path = workspace + "/uuid"
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            defer { close(fd) }
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let text = String(decoding: buffer[0..<max(0, n)].prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+            if text.count == 36 { return text }
+        }
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        bytes[6] = (bytes[6] & 0x0f) | 0x40
+        bytes[8] = (bytes[8] & 0x3f) | 0x80
+        let hex = bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        let uuid = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+            String(hex[hex.index(hex.startIndex, offsetBy: range.lowerBound)..<hex.index(hex.startIndex, offsetBy: range.upperBound)])
+        }.joined(separator: "-")
+        _ = writeFile(path, Array((uuid + "\n").utf8))
+        return uuid
+    }
+}
