@@ -61,6 +61,20 @@ head -1 "$WORK/stat.txt" | grep -q "^VERSION PID UPTIME(M) MEM(K) REVISION" || f
 "$BIN" stat -v --mount-dir "$WORK/cvmfs" helper.test.local | grep -q "^File Catalog Revision: 1" || fail "stat -v"
 pass "probe and stat"
 
+# The installed cvmfs_config wrapper: the verbs scripts use, on this client.
+CC="$WORK/root/usr/bin/cvmfs_config"
+"$CC" probe --mount-dir "$WORK/cvmfs" | grep -q "Probing $MNT... OK" || fail "cvmfs_config probe"
+"$CC" stat --mount-dir "$WORK/cvmfs" helper.test.local | head -1 | grep -q "^VERSION PID" || fail "cvmfs_config stat"
+"$CC" showconfig helper.test.local > "$WORK/showconfig.txt" || fail "cvmfs_config showconfig"
+head -1 "$WORK/showconfig.txt" | grep -qx "CVMFS_REPOSITORY_NAME=helper.test.local" || fail "showconfig first line: $(head -1 "$WORK/showconfig.txt")"
+grep -Eq "^CVMFS_QUOTA_LIMIT=1000 +# from $ETC/default.local\$" "$WORK/showconfig.txt" || fail "showconfig: the quota from default.local: $(grep QUOTA "$WORK/showconfig.txt")"
+grep -Eq "^CVMFS_SERVER_URL=http://127.0.0.1:$NGINX_PORT_A/cvmfs/helper.test.local +# from $ETC/domain.d/test.local.conf\$" "$WORK/showconfig.txt" \
+    || fail "showconfig: the server URL from domain.d: $(grep SERVER_URL "$WORK/showconfig.txt")"
+"$CC" showconfig -s helper.test.local | grep -Eq "^[A-Z_0-9]+= *(#|$)" && fail "showconfig -s printed an empty parameter"
+if "$CC" wipecache 2> "$WORK/cc.err"; then fail "cvmfs_config wipecache claimed success"; fi
+grep -q "not supported by cvmfs-swift" "$WORK/cc.err" || fail "unsupported verb message: $(cat "$WORK/cc.err")"
+pass "cvmfs_config probe, stat and showconfig (values with the file that set them); other verbs refused clearly"
+
 umount "$MNT" || fail "umount"
 grep -q " $MNT " /proc/mounts && fail "still mounted after umount"
 pass "umount"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the cvmfs-swift mount configuration:
 #   <prefix>/etc/cvmfs/{default.conf,default.d,domain.d,config.d,keys}
-#   <prefix>/sbin/mount.cvmfs, <prefix>/etc/auto.cvmfs
+#   <prefix>/sbin/mount.cvmfs, <prefix>/usr/bin/cvmfs_config, <prefix>/etc/auto.cvmfs
 # usage: install.sh [--prefix DIR]   (DESTDIR is honoured as well)
 # Existing *.local files are never touched; other shipped files are replaced.
 set -eu
@@ -41,5 +41,6 @@ for f in "$src"/keys/*/*.pub; do
   install_file 0444 "$f" "$etc/$rel"
 done
 install_file 0755 "$src/mount.cvmfs" "$prefix/sbin/mount.cvmfs"
+install_file 0755 "$src/cvmfs_config" "$prefix/usr/bin/cvmfs_config"
 install_file 0755 "$src/auto.cvmfs" "$prefix/etc/auto.cvmfs"
 echo "installed cvmfs-swift configuration under ${prefix:-/}"

@@ -116,6 +116,17 @@ public struct ClientConfiguration: Sendable {
                             explicitFiles: [String]? = nil,
                             environment: [String: String] = ProcessInfo.processInfo.environment,
                             shell: String = "/bin/sh") throws(ConfigurationError) -> ClientConfiguration {
+        let loaded = try loadParameters(repository: argument, configDirectory: configDirectory, explicitFiles: explicitFiles,
+                                        environment: environment, shell: shell)
+        return try ClientConfiguration(repository: loaded.repository, parameters: loaded.parameters, configDirectory: loaded.directory)
+    }
+
+    /// The chain `load` reads, evaluated but not validated (`showconfig` prints it as it is).
+    public static func loadParameters(repository argument: String, configDirectory: String? = nil,
+                                      explicitFiles: [String]? = nil,
+                                      environment: [String: String] = ProcessInfo.processInfo.environment,
+                                      shell: String = "/bin/sh") throws(ConfigurationError)
+        -> (repository: RepositoryName, parameters: ConfigurationParameters, directory: String) {
         let parser = ConfigurationParser(shell: shell, environment: environment)
         let directory = ConfigurationChain.resolveDirectory(configDirectory, environment: environment)
         let chain: ConfigurationChain
@@ -138,8 +149,7 @@ public struct ClientConfiguration: Sendable {
             let repository = try RepositoryName.sanitize(argument, defaultDomain: defaultDomain)
             chain = ConfigurationChain(repository: repository, directory: directory, environment: environment)
         }
-        let parameters = try parser.parse(chain)
-        return try ClientConfiguration(repository: chain.repository!, parameters: parameters, configDirectory: directory)
+        return (chain.repository!, try parser.parse(chain), directory)
     }
 
     /// Validates already parsed parameters (templates already expanded).
