@@ -130,16 +130,11 @@ final class PublishedMount {
         func remove(_ dirFD: Int32, _ name: String) {
             if unlinkat(dirFD, name, 0) == 0 || errno != EISDIR { return }
             let fd = openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if fd >= 0, let dir = fdopendir(fd) {
-                var names: [String] = []
-                while let entry = readdir(dir) {
-                    let child = withUnsafePointer(to: &entry.pointee.d_name) {
-                        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-                    }
-                    if child != "." && child != ".." { names.append(child) }
+            if fd >= 0 {
+                for child in (try? DirectoryListing.names(inDirectory: fd)) ?? [] {
+                    remove(fd, String(decoding: child, as: UTF8.self))
                 }
-                for child in names { remove(dirfd(dir), child) }
-                closedir(dir)
+                Glibc.close(fd)
             }
             unlinkat(dirFD, name, AT_REMOVEDIR)
         }

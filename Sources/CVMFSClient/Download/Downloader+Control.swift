@@ -51,11 +51,7 @@ extension Downloader {
         let path = GeoOrdering.requestPath(proxyID: proxyID, hosts: hosts)
         for host in hosts.shuffled().prefix(3) {
             do {
-                let single = try Downloader(settings: DownloadSettings(
-                    hosts: [host], proxies: settings.proxies, fallbackProxies: settings.fallbackProxies,
-                    timeoutSeconds: settings.timeoutSeconds, timeoutDirectSeconds: settings.timeoutDirectSeconds,
-                    maxRetries: 0, userAgent: settings.userAgent))
-                guard let order = GeoOrdering.parse(try single.fetchToMemory(path, limit: 4096), count: hosts.count) else {
+                guard let order = GeoOrdering.parse(try singleHost(host).fetchToMemory(path, limit: 4096), count: hosts.count) else {
                     continue
                 }
                 chains.withLock { $0.hosts.reorder(order) }
@@ -72,16 +68,21 @@ extension Downloader {
             let clock = ContinuousClock()
             let started = clock.now
             do {
-                let single = try Downloader(settings: DownloadSettings(
-                    hosts: [host], proxies: settings.proxies, fallbackProxies: settings.fallbackProxies,
-                    timeoutSeconds: settings.timeoutSeconds, timeoutDirectSeconds: settings.timeoutDirectSeconds,
-                    maxRetries: 0, userAgent: settings.userAgent))
-                _ = try single.fetchToMemory(path, limit: 1 << 20)
+                _ = try singleHost(host).fetchToMemory(path, limit: 1 << 20)
                 let elapsed = clock.now - started
                 return (host, Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000), nil)
             } catch {
                 return (host, nil, "\(error)")
             }
         }
+    }
+
+    /// A downloader that asks only `host`, once, through this one's proxies:
+    /// for questions to one server (probes, the Geo API), with no failover.
+    private func singleHost(_ host: String) throws(DownloadConfigurationError) -> Downloader {
+        try Downloader(settings: DownloadSettings(
+            hosts: [host], proxies: settings.proxies, fallbackProxies: settings.fallbackProxies,
+            timeoutSeconds: settings.timeoutSeconds, timeoutDirectSeconds: settings.timeoutDirectSeconds,
+            maxRetries: 0, userAgent: settings.userAgent))
     }
 }

@@ -95,11 +95,7 @@ public final class CachedObjectProvider: ObjectProvider {
         case .present: return .present
         case .noRoom: return .noRoom
         case .fill(let ticket):
-            misses.wrappingAdd(1, ordering: .relaxed)
-            do throws(DownloadError) { _ = try downloader.fetch(path, into: ticket.sink, priority: .background) } catch {
-                throw ticket.fail(error)
-            }
-            try ticket.commit().close()
+            try download(ticket, path, priority: .background).close()
             return .filled
         }
     }
@@ -162,9 +158,7 @@ public final class CachedObjectProvider: ObjectProvider {
             case .cached(let fd):
                 return fd
             case .fill(let ticket):
-                misses.wrappingAdd(1, ordering: .relaxed)
-                do throws(DownloadError) { _ = try downloader.fetch(path, into: ticket.sink) } catch { throw ticket.fail(error) }
-                return try ticket.commit()
+                return try download(ticket, path, priority: .demand)
             }
         } catch {
             if case .pinLimitExceeded = error, let fd = try? openUnpinned(hash) {
@@ -172,6 +166,16 @@ public final class CachedObjectProvider: ObjectProvider {
             }
             throw .object(path, error)
         }
+    }
+
+    /// Fills a claimed object: downloads `path` into the ticket's sink and
+    /// commits it (a download counts as a miss).
+    private func download(_ ticket: CacheFillTicket, _ path: String, priority: TransferPriority) throws(CacheError) -> FileDescriptor {
+        misses.wrappingAdd(1, ordering: .relaxed)
+        do throws(DownloadError) { _ = try downloader.fetch(path, into: ticket.sink, priority: priority) } catch {
+            throw ticket.fail(error)
+        }
+        return try ticket.commit()
     }
 
     /// When pinned objects already fill their share of the quota, an object
