@@ -92,6 +92,31 @@ struct CacheQuotaTests {
         #expect(dir.diskUsage() == 0)
     }
 
+    @Test("a fill whose pin is refused is still cached, unpinned, and its reservation is used once")
+    func pinRefusedAtCommit() throws {
+        let dir = CacheTempDirectory()
+        defer { dir.remove() }
+        let cache = try ObjectCache(path: dir.path, limit: Self.limit)
+        // Two pinned objects of 300,000 bytes leave less than 300,000 of the 524,288-byte pin limit.
+        let pinned = [CacheTestObject(size: 300_000, seed: 1), CacheTestObject(size: 200_000, seed: 2)]
+        for object in pinned {
+            _ = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: Int64(object.plain.count),
+                                kind: .regular, pin: true, download: object.serve)
+        }
+        let third = CacheTestObject(size: 100_000, seed: 3)
+        #expect {
+            _ = try cache.fetch(hash: third.hash, compression: .zlib, expectedSize: Int64(third.plain.count),
+                                kind: .regular, pin: true, download: third.serve)
+        } throws: { error in
+            guard let error = error as? CacheError, case .pinLimitExceeded = error else { return false }
+            return true
+        }
+        #expect(cache.reservedBytes == 0, "the reservation became used once, not given back twice")
+        #expect(cache.usage().used == 600_000)
+        let fd = try #require(try cache.open(third.hash), "the object is cached, unpinned")
+        #expect(try cacheReadAll(fd) == third.plain)
+    }
+
     @Test("an unmanaged cache (limit -1) has no database and evicts nothing")
     func unmanaged() throws {
         let dir = CacheTempDirectory()

@@ -76,11 +76,24 @@ public final class CacheFillTicket {
         let finished = FinishedFill(hash: request.hash, tempPath: tempPath, tempFD: tempFD, readFD: readFD,
                                     size: sink.writtenSize, kind: request.kind, description: request.description,
                                     pin: request.pin, reservation: reservation.bytes, threshold: cache.threshold)
-        let fd = try cache.place(finished)
-        // The reservation became `used` (or was given back) in the placement.
+        let fd: CInt
+        do {
+            fd = try cache.place(finished)
+        } catch {
+            // Refused only the pin: the object is cached, unpinned, and its
+            // reservation is already `used`; nothing of it is ours to undo.
+            if case .pinLimitExceeded = error { placed() }
+            throw error
+        }
+        placed()
+        return FileDescriptor(rawValue: fd)
+    }
+
+    /// The temp file is the cached object now and the placement turned the
+    /// reservation into `used` (or gave it back).
+    private func placed() {
         reservation.bytes = 0
         renamed = true
-        return FileDescriptor(rawValue: fd)
     }
 
     private func end(_ failure: CacheError?) {

@@ -34,6 +34,8 @@ protocol CacheLedger: AnyObject {
     /// Makes a verified temp file the cached object, turns its reservation
     /// into use and takes the pin if asked; returns the descriptor to hand
     /// out (`readFD` or the one of a copy another process committed first).
+    /// Throws `pinLimitExceeded` only after the object is placed, unpinned,
+    /// and its reservation used; any other error leaves both undone.
     func commit(_ s: inout ObjectCacheState, _ fill: FinishedFill) throws(CacheError) -> CInt
     /// Bytes the cache holds: this process's view, or every process's.
     func usedBytes(_ s: borrowing ObjectCacheState) -> Int64
