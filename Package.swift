@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3"),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto"),
         .systemLibrary(name: "CLinux"),
+        // Proxy auto-configuration scripts (`CVMFS_HTTP_PROXY=auto`), evaluated by Debian's libpacparser.
+        .systemLibrary(name: "CPacParser"),
 
         // Repository format: hashes, signatures, catalogs, objects. No network, no FUSE.
         .target(
@@ -30,7 +32,7 @@ let package = Package(
         // network users: the client's downloader and the image converter's registry client.
         .target(name: "CVMFSCurl", dependencies: ["CCurl"]),
         // Client core: configuration, downloads, cache, catalog manager, file system operations.
-        .target(name: "CVMFSClient", dependencies: ["CVMFSFormat", "CVMFSCurl", "CCurl", "CSQLite"]),
+        .target(name: "CVMFSClient", dependencies: ["CVMFSFormat", "CVMFSCurl", "CCurl", "CSQLite", "CPacParser"]),
         // Translates libfuse low-level requests into client-core calls.
         .target(name: "CVMFSFuse", dependencies: ["CVMFSClient", "CFuse3"]),
         // Converts container images (registries, OCI layouts, docker archives) into the DUCC layout.

@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages that building, testing and the demo need.
 # Idempotent: packages already present are left alone.
 set -eu
-packages="libfuse3-dev fuse3 libcurl4-openssl-dev zlib1g-dev libsqlite3-dev libssl-dev \
+packages="libfuse3-dev fuse3 libcurl4-openssl-dev zlib1g-dev libsqlite3-dev libssl-dev libpacparser-dev \
   nginx-light squid attr sqlite3 python3 curl procps psmisc strace \
   bubblewrap podman runc debootstrap busybox-static umoci skopeo docker-registry"
 missing=""

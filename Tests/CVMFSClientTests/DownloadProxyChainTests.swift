@@ -26,10 +26,11 @@ struct DownloadProxyChainTests {
         }
     }
 
-    @Test("'auto' is refused with a message that says what to do", arguments: ["auto", "http://p1:3128;auto", "AUTO|http://p:1"])
-    func autoRefused(spec: String) {
-        #expect(throws: DownloadConfigurationError.autoProxyUnsupported) { try ProxyChain(proxies: spec) }
-        #expect(DownloadConfigurationError.autoProxyUnsupported.description.contains("DIRECT"))
+    @Test("'auto' sharing a group with other proxies is refused with a message that says what to write",
+          arguments: ["auto|http://p1:3128", "http://p1:3128;AUTO|http://p:1"])
+    func autoInGroupRefused(spec: String) {
+        #expect(throws: DownloadConfigurationError.autoProxyNotAlone) { try ProxyChain(proxies: spec) }
+        #expect(DownloadConfigurationError.autoProxyNotAlone.description.contains("auto;DIRECT"))
     }
 
     @Test("empty lists and empty members are refused")

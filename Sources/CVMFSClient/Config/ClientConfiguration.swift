@@ -16,6 +16,9 @@ public struct ClientConfiguration: Sendable {
     public let httpProxy: String
     /// `CVMFS_FALLBACK_PROXY`, nil when unset or empty.
     public let fallbackProxy: String?
+    /// `CVMFS_PAC_URLS` split on `;` (a parameter, or else the environment variable as upstream
+    /// reads it): the PAC files an `auto` proxy group is discovered from, in order.
+    public let pacURLs: [String]
     /// Seconds, through a proxy (`CVMFS_TIMEOUT`, default 5).
     public let timeout: Int
     /// Seconds, DIRECT (`CVMFS_TIMEOUT_DIRECT`, binary default 5, default.conf 10).
@@ -164,6 +167,8 @@ public struct ClientConfiguration: Sendable {
         self.files = parameters.files
 
         (serverURLs, httpProxy, fallbackProxy) = try Self.serversAndProxies(p)
+        pacURLs = (p.string("CVMFS_PAC_URLS") ?? ProcessInfo.processInfo.environment["CVMFS_PAC_URLS"] ?? "")
+            .split(separator: ";").map { String($0.trimmingBlanks()) }.filter { !$0.isEmpty }
         timeout = try p.int("CVMFS_TIMEOUT", default: 5, minimum: 0)
         timeoutDirect = try p.int("CVMFS_TIMEOUT_DIRECT", default: 5, minimum: 0)
         maxRetries = try p.int("CVMFS_MAX_RETRIES", default: 1, minimum: 0)

@@ -6,8 +6,8 @@ public enum DownloadConfigurationError: Error, Sendable, Equatable, CustomString
     case noProxies
     /// An empty member between `|` or an empty group between `;`.
     case emptyProxy
-    /// `auto` (WPAD/PAC) is not implemented.
-    case autoProxyUnsupported
+    /// `auto` shared a group with other proxies; discovery replaces whole groups only.
+    case autoProxyNotAlone
     /// `DIRECT` appeared in `CVMFS_FALLBACK_PROXY`, which upstream forbids.
     case directInFallback
     /// libcurl could not be set up (with `curl_easy_strerror`/`curl_share_strerror` text).
@@ -18,8 +18,8 @@ public enum DownloadConfigurationError: Error, Sendable, Equatable, CustomString
         case .noHosts: return "CVMFS_SERVER_URL: no server URL given"
         case .noProxies: return "CVMFS_HTTP_PROXY: no proxy given (use DIRECT for no proxy)"
         case .emptyProxy: return "CVMFS_HTTP_PROXY: empty proxy entry"
-        case .autoProxyUnsupported:
-            return "CVMFS_HTTP_PROXY: 'auto' (WPAD/PAC proxy discovery) is not supported; list the proxies explicitly or use DIRECT"
+        case .autoProxyNotAlone:
+            return "CVMFS_HTTP_PROXY: 'auto' (proxy auto-discovery) must be a group of its own, between ';' (as in auto;DIRECT)"
         case .directInFallback: return "CVMFS_FALLBACK_PROXY: DIRECT is not allowed in the fallback proxy list"
         case .curlSetup(let message): return "libcurl setup failed: \(message)"
         }

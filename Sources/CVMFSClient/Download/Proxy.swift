@@ -4,15 +4,16 @@ public enum Proxy: Sendable, Hashable, CustomStringConvertible {
     /// A proxy URL, always with a scheme (`http://` is added when missing, `dns::AddDefaultScheme`).
     case url(String)
 
-    /// Parses one `|`-separated member. `auto` is refused because we do not implement WPAD/PAC
-    /// (docs/format/client-behaviour.md §4); silently treating it as DIRECT could bypass a site's proxies.
+    /// Parses one `|`-separated member. An `auto` group is resolved by `ProxyDiscovery` before
+    /// the chain is built, so one still here shares its group with other proxies: refused, since
+    /// treating it as DIRECT could bypass a site's proxies.
     init(parsing text: Substring) throws(DownloadConfigurationError) {
         let trimmed = text.trimmingSpaces
         if trimmed.isEmpty { throw .emptyProxy }
         if trimmed == "DIRECT" {
             self = .direct
         } else if trimmed.lowercased() == "auto" {
-            throw .autoProxyUnsupported
+            throw .autoProxyNotAlone
         } else if trimmed.contains("://") {
             self = .url(String(trimmed))
         } else {

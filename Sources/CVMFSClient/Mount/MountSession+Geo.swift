@@ -1,4 +1,5 @@
 import Glibc
+import CVMFSFormat
 
 /// `CVMFS_USE_GEOAPI=yes`: the host chain in the order a Stratum 1's Geo API
 /// gives (docs/format/client-behaviour.md §6), before the first request.
@@ -22,12 +23,8 @@ extension MountSession {
 
     private static func clientUUID(workspace: String) -> String {
         let path = workspace + "/uuid"
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            defer { close(fd) }
-            var buffer = [UInt8](repeating: 0, count: 64)
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            let text = String(decoding: buffer[0..<max(0, n)].prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        if let bytes = SmallFile.read(path, limit: 64) {
+            let text = String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
             if text.count == 36 { return text }
         }
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
@@ -37,7 +34,7 @@ extension MountSession {
         let uuid = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
             String(hex[hex.index(hex.startIndex, offsetBy: range.lowerBound)..<hex.index(hex.startIndex, offsetBy: range.upperBound)])
         }.joined(separator: "-")
-        _ = writeFile(path, Array((uuid + "\n").utf8))
+        _ = SmallFile.write(path, Array((uuid + "\n").utf8))
         return uuid
     }
 }

@@ -95,7 +95,7 @@ extension MountSession {
             return "OK"
         case _ where words.count == 3 && words[1] == "set" && words[0] == "proxy":
             do {
-                try downloader.setProxies(words[2])
+                try downloader.setProxies(Self.discoverProxies(words[2], configuration))
                 return "OK"
             } catch {
                 return "Failed: \(error)"
@@ -117,7 +117,7 @@ extension MountSession {
             return "OK"
         case _ where words.count == 3 && words[1] == "stop":
             guard let profile = fileSystem.recorder.stop() else { return "Failed: no recording runs" }
-            if let problem = Self.writeFile(words[2], profile.serialized) { return "Failed: \(problem)" }
+            if let problem = SmallFile.write(words[2], profile.serialized) { return "Failed: \(problem)" }
             return "OK \(profile.items.count) items"
         case ["profile", "info"]: return profileInfo()
         default: return nil
@@ -186,22 +186,5 @@ extension MountSession {
         [("runs", Int64(p.runs)), ("fetched_objects", Int64(p.objects)), ("fetched_bytes", p.bytes),
          ("hits", Int64(p.hits)), ("hit_bytes", p.hitBytes), ("unread_objects", Int64(p.wastedObjects)),
          ("unread_bytes", p.wastedBytes), ("failed", Int64(p.failed)), ("stopped_by_quota", Int64(p.stoppedByQuota))]
-    }
-
-    /// Writes `bytes` to `path` (created or truncated, mode 0644); the error text, or nil.
-    static func writeFile(_ path: String, _ bytes: [UInt8]) -> String? {
-        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return "cannot create \(path): \(String(cString: strerror(errno)))" }
-        defer { Glibc.close(fd) }
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return "cannot write \(path): \(String(cString: strerror(errno)))"
-            }
-            done += n
-        }
-        return nil
     }
 }

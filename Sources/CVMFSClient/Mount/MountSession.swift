@@ -40,8 +40,9 @@ public final class MountSession: MountStatus {
             Log.debug("\(fqrn): parameter \(name) is not used by this client (ignored)")
         }
         verifier = ManifestVerifier(masterKeys: try Self.loadKeys(configuration), fqrn: fqrn)
+        let proxies = try Self.discoverProxies(configuration.httpProxy, configuration)
         do {
-            downloader = try Downloader(settings: Self.downloadSettings(configuration))
+            downloader = try Downloader(settings: Self.downloadSettings(configuration, proxies: proxies))
         } catch {
             throw .configuration("\(error)")
         }
@@ -89,9 +90,9 @@ public final class MountSession: MountStatus {
         return nil
     }
 
-    static func downloadSettings(_ c: ClientConfiguration) -> DownloadSettings {
+    static func downloadSettings(_ c: ClientConfiguration, proxies: String) -> DownloadSettings {
         DownloadSettings(
-            hosts: c.serverURLs, proxies: c.httpProxy, fallbackProxies: c.fallbackProxy ?? "",
+            hosts: c.serverURLs, proxies: proxies, fallbackProxies: c.fallbackProxy ?? "",
             timeoutSeconds: c.timeout, timeoutDirectSeconds: c.timeoutDirect, lowSpeedLimit: c.lowSpeedLimit,
             maxRetries: c.maxRetries, backoffInit: .seconds(c.backoffInitSeconds), backoffMax: .seconds(c.backoffMaxSeconds),
             proxyResetAfter: .seconds(c.proxyResetAfter), hostResetAfter: .seconds(c.hostResetAfter),
