@@ -115,24 +115,25 @@ public struct ClientConfiguration: Sendable {
     /// `repository` is a mount argument: a path keeps only its last component and a short name
     /// gets `CVMFS_DEFAULT_DOMAIN` (learned from the repository-independent part of the chain).
     /// `explicitFiles` is the `-o config=` list; when given, only those files are read.
+    /// `mounter` makes a configuration repository available; without it, one is used only
+    /// when it is already there.
     public static func load(repository argument: String, configDirectory: String? = nil,
-                            explicitFiles: [String]? = nil,
+                            explicitFiles: [String]? = nil, mounter: ConfigRepositoryMounter? = nil,
                             environment: [String: String] = ProcessInfo.processInfo.environment,
                             shell: String = "/bin/sh") throws(ConfigurationError) -> ClientConfiguration {
         let loaded = try loadParameters(repository: argument, configDirectory: configDirectory, explicitFiles: explicitFiles,
-                                        environment: environment, shell: shell)
+                                        mounter: mounter, environment: environment, shell: shell)
         return try ClientConfiguration(repository: loaded.repository, parameters: loaded.parameters, configDirectory: loaded.directory)
     }
 
     /// The chain `load` reads, evaluated but not validated (`showconfig` prints it as it is).
     public static func loadParameters(repository argument: String, configDirectory: String? = nil,
-                                      explicitFiles: [String]? = nil,
+                                      explicitFiles: [String]? = nil, mounter: ConfigRepositoryMounter? = nil,
                                       environment: [String: String] = ProcessInfo.processInfo.environment,
                                       shell: String = "/bin/sh") throws(ConfigurationError)
         -> (repository: RepositoryName, parameters: ConfigurationParameters, directory: String) {
         let parser = ConfigurationParser(shell: shell, environment: environment)
         let directory = ConfigurationChain.resolveDirectory(configDirectory, environment: environment)
-        let chain: ConfigurationChain
         if let explicitFiles {
             var repository = try? RepositoryName(validating: argument)
             if repository == nil || !argument.contains(".") {
@@ -140,19 +141,19 @@ public struct ClientConfiguration: Sendable {
                                                                   directory: directory, environment: environment))
                 repository = try RepositoryName.sanitize(argument, defaultDomain: defaults["CVMFS_DEFAULT_DOMAIN"])
             }
-            chain = ConfigurationChain(repository: repository, explicitFiles: explicitFiles,
-                                       directory: directory, environment: environment)
-        } else {
-            var defaultDomain: String?
-            let needsDomain = !(argument.split(separator: "/").last ?? "").contains(".")
-            if needsDomain {
-                let defaults = try parser.parse(ConfigurationChain(repository: nil, directory: directory, environment: environment))
-                defaultDomain = defaults["CVMFS_DEFAULT_DOMAIN"]
-            }
-            let repository = try RepositoryName.sanitize(argument, defaultDomain: defaultDomain)
-            chain = ConfigurationChain(repository: repository, directory: directory, environment: environment)
+            let chain = ConfigurationChain(repository: repository, explicitFiles: explicitFiles,
+                                           directory: directory, environment: environment)
+            return (repository!, try parser.parse(chain), directory)
         }
-        return (chain.repository!, try parser.parse(chain), directory)
+        // The repository-independent part names the default domain and the configuration repository.
+        let defaults = try parser.parse(ConfigurationChain(repository: nil, directory: directory, environment: environment))
+        let repository = try RepositoryName.sanitize(argument, defaultDomain: defaults["CVMFS_DEFAULT_DOMAIN"])
+        let external = try configRepositoryFolder(for: repository, defaults: defaults, mounter: mounter)
+        let chain = ConfigurationChain(repository: repository, directory: directory, configRepository: external.folder,
+                                       environment: environment)
+        var parameters = try parser.parse(chain)
+        if let note = external.note { parameters.warnings.insert(note, at: 0) }
+        return (repository, parameters, directory)
     }
 
     /// Validates already parsed parameters (templates already expanded).

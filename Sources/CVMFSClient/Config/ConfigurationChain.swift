@@ -3,14 +3,17 @@ import Foundation
 /// The ordered list of configuration files for one repository (docs/format/client-behaviour.md §2.1).
 ///
 /// Later files override earlier ones. Missing files are listed but skipped by the parser.
-/// The configuration-repository steps of upstream's order (`$CVMFS_MOUNT_DIR/<config repo>/etc/cvmfs/…`)
-/// are not implemented: cvmfs-swift reads only the local configuration directory.
+/// With a configuration repository (`CVMFS_CONFIG_REPOSITORY`, mounted by then), its
+/// `etc/cvmfs/default.conf`, `domain.d/<domain>.conf` and `config.d/<fqrn>.conf` each come just
+/// before the local file of the same step, so local files override it.
 public struct ConfigurationChain: Sendable, Equatable {
     /// Where a file sits in the chain.
     public enum Role: Sendable, Equatable {
         case defaultConf, defaultDirectory, defaultLocal
         case domainConf, domainLocal
         case repositoryConf, repositoryLocal
+        /// A file of the configuration repository (`$CVMFS_MOUNT_DIR/<config repo>/etc/cvmfs/…`).
+        case configRepositoryDefault, configRepositoryDomain, configRepositoryRepository
         /// A file named with `-o config=FILE:FILE`.
         case explicit
     }
@@ -38,21 +41,29 @@ public struct ConfigurationChain: Sendable, Equatable {
         return defaultDirectory
     }
 
-    /// The standard chain: default.conf, default.d/*.conf, default.local,
-    /// domain.d/<domain>.conf/.local, config.d/<fqrn>.conf/.local.
-    public init(repository: RepositoryName?, directory: String? = nil,
+    /// The standard chain: default.conf, default.d/*.conf, [config repo default.conf], default.local,
+    /// [config repo domain.d/<domain>.conf], domain.d/<domain>.conf/.local,
+    /// [config repo config.d/<fqrn>.conf], config.d/<fqrn>.conf/.local.
+    ///
+    /// `configRepository` is the configuration repository's `etc/cvmfs` folder; it is left out
+    /// for the repository-independent part and for the configuration repository itself.
+    public init(repository: RepositoryName?, directory: String? = nil, configRepository: String? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         let base = Self.resolveDirectory(directory, environment: environment)
         self.directory = base
         self.repository = repository
+        let external = repository == nil ? nil : configRepository
         var files: [File] = [File(path: base + "/default.conf", role: .defaultConf)]
         files += Self.confFiles(in: base + "/default.d").map { File(path: $0, role: .defaultDirectory) }
+        if let external { files.append(File(path: external + "/default.conf", role: .configRepositoryDefault)) }
         files.append(File(path: base + "/default.local", role: .defaultLocal))
         if let repository {
             if let domain = repository.domain {
+                if let external { files.append(File(path: external + "/domain.d/\(domain).conf", role: .configRepositoryDomain)) }
                 files.append(File(path: base + "/domain.d/\(domain).conf", role: .domainConf))
                 files.append(File(path: base + "/domain.d/\(domain).local", role: .domainLocal))
             }
+            if let external { files.append(File(path: external + "/config.d/\(repository.fqrn).conf", role: .configRepositoryRepository)) }
             files.append(File(path: base + "/config.d/\(repository.fqrn).conf", role: .repositoryConf))
             files.append(File(path: base + "/config.d/\(repository.fqrn).local", role: .repositoryLocal))
         }

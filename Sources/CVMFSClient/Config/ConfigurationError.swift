@@ -14,6 +14,8 @@ public enum ConfigurationError: Error, Equatable, Sendable, CustomStringConverti
     case shellUnavailable(path: String, message: String)
     /// `CVMFS_STRICT_MOUNT=yes` and the repository is not in `CVMFS_REPOSITORIES`.
     case notInRepositoryList(fqrn: String, file: String)
+    /// `CVMFS_CONFIG_REPO_REQUIRED=yes` and the configuration repository cannot be mounted.
+    case configRepositoryUnavailable(fqrn: String, mountpoint: String, reason: String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum ConfigurationError: Error, Equatable, Sendable, CustomStringConverti
             return "cannot run \(path) to read the configuration: \(message)"
         case let .notInRepositoryList(fqrn, file):
             return "CVMFS_STRICT_MOUNT is on and \(fqrn) is not listed in CVMFS_REPOSITORIES (\(file))"
+        case let .configRepositoryUnavailable(fqrn, mountpoint, reason):
+            return "CVMFS_CONFIG_REPO_REQUIRED is on and the configuration repository \(fqrn) cannot be mounted at \(mountpoint): \(reason)"
         }
     }
 }

@@ -36,6 +36,7 @@ public final class MountSession: MountStatus {
         self.configuration = configuration
         let fqrn = configuration.fqrn
         Log.configure(debugLog: configuration.debugLog, identity: fqrn)
+        for warning in configuration.parameters.warnings { Log.notice("\(fqrn): \(warning)") }
         for name in configuration.unknownParameterNames {
             Log.debug("\(fqrn): parameter \(name) is not used by this client (ignored)")
         }

@@ -37,8 +37,9 @@ extension CVMFSSwift {
             let options = MountOptionList(o, ignoring: Self.ignoredOptions)
             let configuration: ClientConfiguration
             do {
-                configuration = try ClientConfiguration.load(repository: repository, configDirectory: configDir,
-                                                             explicitFiles: options.configFiles)
+                configuration = try ClientConfiguration.load(
+                    repository: repository, configDirectory: configDir, explicitFiles: options.configFiles,
+                    mounter: ConfigRepositoryMount.mounter(configDirectory: configDir))
             } catch {
                 throw CommandFailure("\(error)", exitCode: 1)
             }

@@ -21,7 +21,9 @@ extension CVMFSSwift {
             let parameters: ConfigurationParameters
             let fqrn: String
             do {
-                let loaded = try ClientConfiguration.loadParameters(repository: repository, configDirectory: configDir)
+                let loaded = try ClientConfiguration.loadParameters(
+                    repository: repository, configDirectory: configDir,
+                    mounter: ConfigRepositoryMount.mounter(configDirectory: configDir))
                 parameters = loaded.parameters
                 fqrn = loaded.repository.fqrn
             } catch {
