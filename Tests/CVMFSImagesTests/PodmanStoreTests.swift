@@ -114,4 +114,12 @@ struct PodmanStoreTests {
         #expect(images.first { $0.id == two.configDigest.hex }?.names == ["registry.test/app:1", "registry.test/app:2"])
         #expect(!store.lists(name: "registry.test/app:1", configDigest: one.configDigest))
     }
+
+    @Test("the recipe's podman_store key: default on, false turns it off, another value is refused")
+    func recipeSwitch() throws {
+        let base = "version: 1\ncvmfs_repo: r.test\ninput:\n  - registry.test/app:1\n"
+        #expect(try Recipe(text: base).podmanStore)
+        #expect(try !Recipe(text: base + "podman_store: false\n").podmanStore)
+        #expect(throws: ImageError.self) { try Recipe(text: base + "podman_store: maybe\n") }
+    }
 }
