@@ -12,6 +12,9 @@ VARIANT:
   dotdot       a layer with the entry '../evil'
   absolute     a layer with the entry '/evil'
   symlink      a symlink to '../../..' and a file written through it
+  python       2 layers: the host's python3 with the modules it imports at start-up, then an
+               entrypoint script (exports ENTERED=yes), with ENV, ENTRYPOINT and WORKDIR set
+  python2      python plus one more layer (shares both layers with python)
 Several variants can share one layout under different tags.
 """
 import gzip
@@ -75,7 +78,43 @@ def shell_members():
     return members
 
 
+def python_members():
+    import subprocess
+    members = shell_members()
+    dirs = {m[1] for m in members if m[0] == "dir"}
+    code = "import sys; print('\\n'.join(m.__file__ for m in list(sys.modules.values()) if getattr(m, '__file__', None)))"
+    files = subprocess.run(["/usr/bin/python3", "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    exe = os.path.realpath("/usr/bin/python3")
+    libs = [l.split("=>")[1].split()[0] for l in subprocess.run(["ldd", exe], capture_output=True, text=True).stdout.splitlines() if "=>" in l]
+    stdlib = "/usr/lib/" + os.path.basename(exe)  # the stdlib of that interpreter, not of the one running this script
+    files += [exe, os.path.join(stdlib, "os.py")] + libs  # os.py: the prefix landmark
+    seen = {m[1] for m in members}
+    for f in files:
+        name = f.lstrip("/")
+        if name in seen or not os.path.isfile(f):
+            continue
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            d = "/".join(parts[:i])
+            if d not in dirs:
+                dirs.add(d)
+                members.append(("dir", d, 0o755))
+        members.append(("file", name, host_file(os.path.realpath(f)), 0o755))
+        seen.add(name)
+    members.append(("dir", os.path.join(stdlib, "lib-dynload").lstrip("/"), 0o755))  # the exec_prefix landmark
+    members.append(("symlink", "usr/bin/python3", os.path.basename(exe)))
+    return members
+
+
 def layers_for(variant):
+    if variant.startswith("python"):
+        layers = [
+            python_members(),
+            [("dir", "usr/local", 0o755), ("dir", "usr/local/bin", 0o755),
+             ("file", "usr/local/bin/entry", b'#!/bin/sh\nexport ENTERED=yes\nexec "$@"\n', 0o755),
+             ("dir", "work", 0o755), ("dir", "work/dir", 0o755)],
+        ]
+        return layers + ([[("file", "etc/version", b"2\n")]] if variant == "python2" else [])
     base = [
         [  # layer 1
             ("dir", "etc", 0o755), ("file", "etc/hello", b"hello\n"),
@@ -144,7 +183,8 @@ def main():
         descriptors.append({"mediaType": media, "digest": digest, "size": size})
     config = {
         "architecture": "amd64", "os": "linux", "created": "2023-11-14T22:13:20Z",
-        "config": {"Env": ["PATH=/bin"], "Cmd": ["/bin/sh"]},
+        "config": {"Env": ["PATH=/usr/local/bin:/usr/bin:/bin", "GREETING=hello from the store"], "Entrypoint": ["/usr/local/bin/entry"],
+                   "Cmd": ["python3"], "WorkingDir": "/work/dir"} if variant.startswith("python") else {"Env": ["PATH=/bin"], "Cmd": ["/bin/sh"]},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
         "history": [{"created": "2023-11-14T22:13:20Z", "created_by": "make-test-image %s %d" % (variant, i)} for i in range(len(layers))],
     }

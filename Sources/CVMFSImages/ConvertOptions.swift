@@ -12,6 +12,9 @@ public struct ConvertOptions: Sendable {
     public var insecure = false
     /// Leave out the verbatim `.layers/<xx>/<digest>/layerfs` copies.
     public var skipLayers = false
+    /// Write the podman additional image store under `podmanStore/` (needs the layer copies;
+    /// a recipe's `podman_store: false` turns it off too).
+    public var podmanStore = true
     /// Publish even if no image changed.
     public var forcePublish = false
     public var showProgress = true

@@ -36,6 +36,10 @@ public final class Converter {
     private var newTree: String { work + "/new" }
     private var blobs: String { work + "/blobs" }
     private var dirtyMarker: String { work + "/unpublished" }
+    /// The podman store is written unless the recipe or the options turn it off; it points
+    /// into the layer copies, so without them there is none.
+    var writesPodmanStore: Bool { options.podmanStore && recipe.podmanStore && !options.skipLayers }
+    private var podmanStore: PodmanStore { PodmanStore(root: staging + "/podmanStore") }
 
     public func run() throws(ImageError) -> ConvertReport {
         try FS.makeDirectories(staging)
@@ -74,6 +78,9 @@ public final class Converter {
         try FS.touch(dirtyMarker)
         try commit(converted)
         try FS.remove(newTree)
+        if writesPodmanStore {
+            for image in converted { try addToPodmanStore(image) }
+        }
         for change in profileChanges {
             try change.apply(staging: staging)
             report.profileChanges.append(change.description)
@@ -146,6 +153,7 @@ public final class Converter {
         let recorded = staging + "/" + image.reference.metadataPath + "/manifest.json"
         guard let bytes = try? FS.read(recorded), SHA256Hasher.digest(bytes) == image.manifestDigest else { return false }
         guard FS.isDirectory(staging + "/" + image.flatPath) else { return false }
+        if writesPodmanStore && !podmanStore.lists(name: image.reference.publicPath, configDigest: image.configDigest) { return false }
         return FS.readLink(staging + "/" + image.reference.publicPath) == symlinkTarget(image)
     }
 
@@ -244,6 +252,31 @@ public final class Converter {
                                  diffDigest: diffID.description, diffSize: stream.count)
             try FS.write(newTree + "/" + folder + "/.metadata/layers.json", JSON.encode([info]))
         }
+    }
+
+    /// The image's entry in the podman store, from the config blob and the staged layer metadata.
+    private func addToPodmanStore(_ image: ResolvedImage) throws(ImageError) {
+        let name = image.reference.publicPath
+        let configBytes = try FS.read(blobs + "/" + image.configDigest.hex)
+        let config = try JSON.decode(ImageConfig.self, configBytes, what: "config of \(name)")
+        var layers: [PodmanStore.LayerSource] = []
+        for layer in image.layers {
+            let path = staging + "/.layers/\(layer.digest.prefix)/\(layer.digest.hex)/.metadata/layers.json"
+            guard let info = try JSON.decode([LayerInfo].self, try FS.read(path), what: path).first,
+                  let diffID = Digest(info.diffDigest) else { throw .layer("\(path): no layer entry") }
+            let media = layer.mediaType ?? ""
+            var size = layer.size ?? -1
+            if size < 0 { size = Int64(try FS.read(blobs + "/" + layer.digest.hex).count) }
+            layers.append(PodmanStore.LayerSource(compressedDigest: layer.digest, compressedSize: size, diffID: diffID,
+                                                  diffSize: info.diffSize,
+                                                  compression: media.hasSuffix("gzip") ? 2 : media.hasSuffix("zstd") ? 4 : 0))
+        }
+        // containers/storage parses `created` as a time: the config's, or the epoch.
+        let created = config.created.flatMap { $0.isEmpty ? nil : $0 } ?? "1970-01-01T00:00:00Z"
+        try podmanStore.add(PodmanStore.Image(names: [name], configDigest: image.configDigest, configBytes: configBytes,
+                                              manifestDigest: image.manifestDigest, manifestBytes: image.manifestBytes,
+                                              created: created, layers: layers))
+        progress.line("\(name): in the podman store as image \(image.configDigest.short)")
     }
 
     /// Moves the new tree into the staging tree and records the layers' origins.

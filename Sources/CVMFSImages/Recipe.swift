@@ -19,6 +19,8 @@ public struct Recipe: Sendable {
     /// A start-up profile file per input, keyed by the input as written; relative files are
     /// relative to the recipe's folder once `load(path:)` read it.
     public var profiles: [String: String]
+    /// `podman_store: false` leaves out the podman image store (this project's key; default true).
+    public var podmanStore = true
 
     public init(text: String) throws(ImageError) {
         var fields: [String: String] = [:]
@@ -74,6 +76,13 @@ public struct Recipe: Sendable {
             throw .recipe("'profiles' names '\(image)', which is not an entry of 'input'")
         }
         self.profiles = profiles
+        if let value = fields["podman_store"] {
+            switch value.lowercased() {
+            case "true", "yes": podmanStore = true
+            case "false", "no": podmanStore = false
+            default: throw .recipe("'podman_store' must be true or false, not '\(value)'")
+            }
+        }
         self.version = version
         self.user = fields["user"]
         self.repository = repository

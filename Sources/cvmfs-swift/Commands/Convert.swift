@@ -15,7 +15,9 @@ extension CVMFSSwift {
                 optionally followed by ' as registry/repository:tag'). Each image's flattened \
                 root file system goes to .flat/<xx>/<image id> (a nested catalog), with the \
                 symlink <registry>/<repository>:<tag> pointing to it, the verbatim layers to \
-                .layers and the manifests to .metadata. The content is staged as plain files \
+                .layers, the manifests to .metadata, and a podman additional image store to \
+                podmanStore (podman --storage-opt additionalimagestore=/cvmfs/<repo>/podmanStore \
+                run <registry>/<repository>:<tag>). The content is staged as plain files \
                 (--staging, default <output>/../<fqrn>.staging) and published into OUTPUT only \
                 when every image converted; images already converted are skipped, and nothing \
                 is published when nothing changed. Registry credentials: DUCC_AUTH_REGISTRIES, \
@@ -40,6 +42,9 @@ extension CVMFSSwift {
         @Flag(help: "Do not write the verbatim layer copies under .layers.")
         var skipLayers = false
 
+        @Flag(help: "Do not write the podman image store under podmanStore (also: 'podman_store: false' in the recipe).")
+        var skipPodman = false
+
         @Flag(help: "Publish a new revision even if no image changed.")
         var forcePublish = false
 
@@ -57,6 +62,7 @@ extension CVMFSSwift {
                 options.insecure = insecure
                 options.skipLayers = skipLayers
                 options.forcePublish = forcePublish
+                options.podmanStore = !skipPodman
                 options.showProgress = !quiet
                 let report = try Converter(recipe: recipe, options: options).run()
                 print("converted \(report.converted.count) image(s), \(report.upToDate.count) up to date")
