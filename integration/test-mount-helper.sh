@@ -79,6 +79,22 @@ umount "$MNT" || fail "umount"
 grep -q " $MNT " /proc/mounts && fail "still mounted after umount"
 pass "umount"
 
+# cvmfs_config umount and killall: our mounts below the mount dir, and nothing else.
+mount -t cvmfs helper.test.local "$MNT" || fail "mount again"
+out=$("$CC" umount --mount-dir "$WORK/cvmfs") || fail "cvmfs_config umount: $out"
+[ "$out" = "Unmounting $MNT: OK" ] || fail "cvmfs_config umount said: $out"
+grep -q " $MNT " /proc/mounts && fail "still mounted after cvmfs_config umount"
+mount -t cvmfs helper.test.local "$MNT" || fail "mount a third time"
+pid=$(getfattr --absolute-names --only-values -n user.pid "$MNT")
+PIDS+=("$pid")
+out=$("$CC" killall --mount-dir "$WORK/cvmfs")
+[ "$out" = "Killed $pid serving $MNT" ] || fail "cvmfs_config killall said: $out"
+for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && fail "killall: $pid still runs"
+grep -q " $MNT " /proc/mounts && fail "still mounted after cvmfs_config killall"
+[ -z "$("$CC" umount --mount-dir "$WORK/nothing-here")" ] || fail "umount outside the mount dir touched something"
+pass "cvmfs_config umount and killall: only cvmfs-swift mounts below the mount dir"
+
 [ "$("$WORK/root/etc/auto.cvmfs" helper.test.local)" = "-fstype=cvmfs :helper.test.local" ] || fail "autofs map answer"
 if "$WORK/root/etc/auto.cvmfs" nodot > /dev/null; then fail "autofs map accepted a key without a dot"; fi
 pass "autofs map"
