@@ -2,8 +2,9 @@
 # Hosts and proxies (docs/format/client-behaviour.md §4–5) through a real mount: a stopped first host and a
 # first host answering 404 fail over to the second; a proxy group with a dead member uses the
 # other member (squid); dead proxies fall back to DIRECT only where DIRECT is configured;
-# CVMFS_FALLBACK_PROXY is used after the regular groups; `auto` and DIRECT in the fallback list
-# refuse to mount with a clear message.
+# CVMFS_FALLBACK_PROXY is used after the regular groups; `auto` that finds nothing and nothing
+# else to use, `auto` inside a `|` group, and DIRECT in the fallback list refuse to mount with a
+# clear message (discovery itself: test-proxy-auto.sh).
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
@@ -140,6 +141,6 @@ refuse() {  # refuse NAME PATTERN EXTRA...
     grep -qi -- "$pattern" "$WORK/$name.err" || fail "$name: unclear message: $(cat "$WORK/$name.err")"
     pass "$name refused: $(head -c 200 "$WORK/$name.err" | tr '\n' ' ')"
 }
-refuse auto "auto" "CVMFS_HTTP_PROXY=auto"
-refuse auto-group "auto" "CVMFS_HTTP_PROXY=http://127.0.0.1:$SQUID_PORT_Q;auto;DIRECT"
+refuse auto "proxy auto-discovery found no proxy" "CVMFS_HTTP_PROXY=auto" "CVMFS_PAC_URLS=http://127.0.0.1:$(dead_port)/wpad.dat"
+refuse auto-group "'auto' (proxy auto-discovery) must be a group of its own" "CVMFS_HTTP_PROXY=auto|http://127.0.0.1:$SQUID_PORT_Q;DIRECT"
 refuse fallback-direct "DIRECT" "CVMFS_FALLBACK_PROXY=DIRECT"

@@ -71,9 +71,25 @@ grep -Eq "^CVMFS_QUOTA_LIMIT=1000 +# from $ETC/default.local\$" "$WORK/showconfi
 grep -Eq "^CVMFS_SERVER_URL=http://127.0.0.1:$NGINX_PORT_A/cvmfs/helper.test.local +# from $ETC/domain.d/test.local.conf\$" "$WORK/showconfig.txt" \
     || fail "showconfig: the server URL from domain.d: $(grep SERVER_URL "$WORK/showconfig.txt")"
 "$CC" showconfig -s helper.test.local | grep -Eq "^[A-Z_0-9]+= *(#|$)" && fail "showconfig -s printed an empty parameter"
-if "$CC" wipecache 2> "$WORK/cc.err"; then fail "cvmfs_config wipecache claimed success"; fi
+if "$CC" reload 2> "$WORK/cc.err"; then fail "cvmfs_config reload claimed success"; fi
 grep -q "not supported by cvmfs-swift" "$WORK/cc.err" || fail "unsupported verb message: $(cat "$WORK/cc.err")"
 pass "cvmfs_config probe, stat and showconfig (values with the file that set them); other verbs refused clearly"
+[ "$("$CC" chksetup)" = OK ] || fail "chksetup: $("$CC" chksetup)"
+echo 'CVMFS_QUOTA_LIMIT=$((' > "$ETC/config.d/broken.conf"
+out=$("$CC" chksetup) && fail "chksetup passed a broken file"
+rm "$ETC/config.d/broken.conf"
+grep -q "^Error: $ETC/config.d/broken.conf is not valid shell" <<< "$out" || fail "chksetup said: $out"
+pass "cvmfs_config chksetup: OK, and a broken configuration file named"
+cat "$MNT/bin/message" > /dev/null
+CACHE_DIR="$WORK/cache/shared"   # default.conf: CVMFS_SHARED_CACHE=yes
+used=$(cache_bytes "$CACHE_DIR")
+[ "$used" -gt 0 ] || fail "nothing cached before wipecache"
+out=$("$CC" wipecache --mount-dir "$WORK/cvmfs") || fail "wipecache failed: $out"
+[[ "$out" == "Wiping out the cache of $MNT: "* ]] || fail "wipecache said: $out"
+left=$(cache_bytes "$CACHE_DIR")
+[ "$left" -lt "$used" ] || fail "wipecache left $left of $used bytes"
+[ "$(cat "$MNT/bin/message")" = "through mount -t cvmfs" ] || fail "content after wipecache"
+pass "cvmfs_config wipecache: the cache went from $used to $left bytes (pinned catalogs stay); reads go on"
 
 umount "$MNT" || fail "umount"
 grep -q " $MNT " /proc/mounts && fail "still mounted after umount"
