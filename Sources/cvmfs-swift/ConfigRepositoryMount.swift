@@ -18,7 +18,7 @@ enum ConfigRepositoryMount {
         let lock = lockFile(fqrn)
         defer { if lock >= 0 { close(lock) } }
         if repository.isMounted { return nil }
-        if let problem = makeMountpoint(mountpoint) { return problem }
+        if let problem = MountSession.makeDirectories(mountpoint, mode: 0o755) { return problem }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let arguments = [executable, "mount", fqrn, mountpoint] + (configDirectory.map { ["--config-dir", $0] } ?? [])
         // A file, not a pipe: the mount's daemon inherits the descriptor and lives on.
@@ -66,16 +66,5 @@ enum ConfigRepositoryMount {
         let fd = open(directory + "/config-repository.\(fqrn).lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         if fd >= 0 { flock(fd, LOCK_EX) }
         return fd
-    }
-
-    private static func makeMountpoint(_ path: String) -> String? {
-        var prefix = ""
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                return "cannot create \(prefix): \(String(cString: strerror(errno)))"
-            }
-        }
-        return nil
     }
 }

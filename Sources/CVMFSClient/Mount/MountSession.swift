@@ -79,12 +79,12 @@ public final class MountSession: MountStatus {
         }
     }
 
-    /// `mkdir -p` with mode 0700, as upstream creates its cache directory.
-    public static func makeDirectories(_ path: String) -> String? {
+    /// `mkdir -p`, by default with mode 0700 as upstream creates its cache directory.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o700) -> String? {
         var prefix = ""
         for component in path.split(separator: "/") {
             prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+            if mkdir(prefix, mode) != 0 && errno != EEXIST {
                 return "cannot create \(prefix): \(String(cString: strerror(errno)))"
             }
         }
