@@ -71,7 +71,7 @@ grep -Eq "^CVMFS_QUOTA_LIMIT=1000 +# from $ETC/default.local\$" "$WORK/showconfi
 grep -Eq "^CVMFS_SERVER_URL=http://127.0.0.1:$NGINX_PORT_A/cvmfs/helper.test.local +# from $ETC/domain.d/test.local.conf\$" "$WORK/showconfig.txt" \
     || fail "showconfig: the server URL from domain.d: $(grep SERVER_URL "$WORK/showconfig.txt")"
 "$CC" showconfig -s helper.test.local | grep -Eq "^[A-Z_0-9]+= *(#|$)" && fail "showconfig -s printed an empty parameter"
-if "$CC" reload 2> "$WORK/cc.err"; then fail "cvmfs_config reload claimed success"; fi
+if "$CC" setup 2> "$WORK/cc.err"; then fail "cvmfs_config setup claimed success"; fi
 grep -q "not supported by cvmfs-swift" "$WORK/cc.err" || fail "unsupported verb message: $(cat "$WORK/cc.err")"
 pass "cvmfs_config probe, stat and showconfig (values with the file that set them); other verbs refused clearly"
 [ "$("$CC" chksetup)" = OK ] || fail "chksetup: $("$CC" chksetup)"
@@ -89,6 +89,18 @@ out=$("$CC" wipecache --mount-dir "$WORK/cvmfs") || fail "wipecache failed: $out
 left=$(cache_bytes "$CACHE_DIR")
 [ "$left" -lt "$used" ] || fail "wipecache left $left of $used bytes"
 [ "$(cat "$MNT/bin/message")" = "through mount -t cvmfs" ] || fail "content after wipecache"
+# reload: a new proxy list and server list reach the running mount; other changes are named.
+cp "$ETC/default.local" "$WORK/default.local.orig"
+echo "CVMFS_HTTP_PROXY='http://127.0.0.1:$(dead_port);DIRECT'" >> "$ETC/default.local"
+echo "CVMFS_TIMEOUT=3" >> "$ETC/default.local"
+out=$("$CC" reload helper) || fail "reload: $out"
+[ "$out" = "Reloading helper.test.local on $MNT: Reload finished; these take effect at the next mount: CVMFS_TIMEOUT" ] || fail "reload said: $out"
+"$BIN" talk -p "$(getfattr --absolute-names --only-values -n user.talk_socket "$MNT")" proxy info | grep -q "^\[1\] DIRECT" \
+    || fail "reload: proxy info: $("$BIN" talk -p "$(getfattr --absolute-names --only-values -n user.talk_socket "$MNT")" proxy info)"
+cat "$MNT/bin/message" > /dev/null || fail "read after reload"
+[ -z "$("$CC" reload other.test.local)" ] || fail "reload of another repository touched this one"
+cp "$WORK/default.local.orig" "$ETC/default.local"
+pass "cvmfs_config reload: the new proxy groups are in use, the changed CVMFS_TIMEOUT is named for the next mount"
 pass "cvmfs_config wipecache: the cache went from $used to $left bytes (pinned catalogs stay); reads go on"
 
 umount "$MNT" || fail "umount"

@@ -16,6 +16,12 @@ extension Downloader {
         chains.withLock { $0.proxies = chain }
     }
 
+    /// Replaces the Stratum 1 list; new requests start at its first host.
+    public func setHosts(_ hosts: [String]) throws(DownloadConfigurationError) {
+        let chain = try HostChain(hosts)
+        chains.withLock { $0.hosts = chain }
+    }
+
     /// `host info`: every host, the active one marked.
     public func hostInfo() -> String {
         let hosts = hostChain

@@ -36,6 +36,7 @@ extension MountSession {
                 if case .catalog(let message) = error, message.contains("space") { return "Failed (no space)" }
                 return "Failed: \(error)"
             }
+        case ["reload"]: return reload()
         case ["pid"]: return String(getpid())
         case ["version"]: return Self.version
         case ["version", "patchlevel"]: return "0"

@@ -24,6 +24,8 @@ public final class MountSession: MountStatus {
     private let mountpointPath = Mutex("")
     let kernelInvalidator = Mutex<(@Sendable ([(parent: UInt64, name: [UInt8])]) -> Void)?>(nil)
     private let ioErrors = Atomic<Int>(0)
+    /// What `reload` reads again; set by the mount command.
+    let configurationSource = Mutex<ConfigurationSource?>(nil)
     /// Set by `shutDown`; the revision timer ends when it sees it.
     let isShutDown = Atomic<Bool>(false)
 
@@ -158,7 +160,7 @@ public final class MountSession: MountStatus {
                 text = String(max(0, Int((ttl - elapsed) / 60)))
             }
         case "host": text = downloader.currentHost
-        case "host_list": text = downloader.settings.hosts.joined(separator: ";")
+        case "host_list": text = downloader.hostChain.hosts.joined(separator: ";")
         case "proxy": text = downloader.currentProxy.description
         case "timeout": text = String(configuration.timeout)
         case "timeout_direct": text = String(configuration.timeoutDirect)

@@ -63,6 +63,8 @@ extension CVMFSSwift {
             do {
                 let mount = try RepositoryMount(configuration: configuration, mountpoint: mountpoint,
                                                 options: fuseMountOptions(configuration, options))
+                mount.session.setConfigurationSource(MountSession.ConfigurationSource(
+                    repository: repository, configDirectory: configDir, explicitFiles: options.configFiles))
                 try mount.run {
                     if let readiness {
                         readiness.mounted(errorLog: configuration.debugLog)
