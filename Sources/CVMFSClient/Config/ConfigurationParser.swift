@@ -1,4 +1,5 @@
 import Foundation
+import CVMFSFormat
 
 /// Evaluates configuration files the way upstream's `BashOptionsManager` does: as shell scripts.
 ///
@@ -197,89 +198,34 @@ public struct ConfigurationParser: Sendable {
         return trimmed.isEmpty ? "the shell stopped (exit, or assignment to a readonly variable)" : String(trimmed)
     }
 
-    /// Runs `shell -c script` with stdin from /dev/null; stdout is returned, stderr goes through
-    /// an unlinked temporary file. posix_spawn, not Foundation's Process: this runs on every
-    /// mount, and Process's run-loop wait added tens of milliseconds.
+    /// Runs `shell -c script` with stdin from /dev/null (`ChildProcess`, on every mount); stdout
+    /// is returned, stderr goes through an unlinked temporary file.
     static func execute(shell: String, script: String, environment: [String: String]) throws(ConfigurationError) -> ([UInt8], String, Int32) {
         func failure(_ what: String) -> ConfigurationError {
             .shellUnavailable(path: shell, message: "\(what): \(String(cString: strerror(errno)))")
         }
         var pipeFDs: [Int32] = [-1, -1]
         guard pipe(&pipeFDs) == 0 else { throw failure("pipe") }
-        let errorFD = unlinkedTemporaryFile()
+        let errorFD = ChildProcess.unlinkedTemporaryFile()
         guard errorFD >= 0 else {
             close(pipeFDs[0]); close(pipeFDs[1])
             throw failure("temporary file")
         }
         defer { close(errorFD) }
-        let (spawned, pid) = spawn(shell, arguments: [shell, "-c", script, "cvmfs-config"], environment: environment,
-                                   output: pipeFDs[1], errors: errorFD, parentEnd: pipeFDs[0])
+        let (spawned, pid) = ChildProcess.spawn(shell, arguments: [shell, "-c", script, "cvmfs-config"], environment: environment,
+                                                output: pipeFDs[1], errors: errorFD, closeInChild: [pipeFDs[0], pipeFDs[1]])
         close(pipeFDs[1])
         guard spawned == 0 else {
             close(pipeFDs[0])
             errno = spawned
             throw failure("cannot run")
         }
-        let output = readToEnd(pipeFDs[0])
+        let output = ChildProcess.readToEnd(pipeFDs[0])
         close(pipeFDs[0])
-        let exitStatus = waitForExit(pid)
+        let exitStatus = ChildProcess.waitForExit(pid)
         lseek(errorFD, 0, SEEK_SET)
-        let errors = readToEnd(errorFD)
+        let errors = ChildProcess.readToEnd(errorFD)
         return (output, String(decoding: errors, as: UTF8.self), exitStatus)
-    }
-
-    /// A temporary file that is unlinked at once, so that nothing is left behind; -1 when none can be made.
-    private static func unlinkedTemporaryFile() -> Int32 {
-        var template = Array("/tmp/cvmfs-swift-config-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        if fd >= 0 { unlink(template) }
-        return fd
-    }
-
-    /// Starts `shell` with stdin from /dev/null, stdout into `output` and stderr into `errors`;
-    /// the child does not keep `parentEnd`, the pipe's end this process reads. Returns
-    /// posix_spawn's result and the child's pid.
-    private static func spawn(_ shell: String, arguments: [String], environment: [String: String],
-                              output: Int32, errors: Int32, parentEnd: Int32) -> (result: Int32, pid: pid_t) {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, output, 1)
-        posix_spawn_file_actions_adddup2(&actions, errors, 2)
-        posix_spawn_file_actions_addclose(&actions, parentEnd)
-        posix_spawn_file_actions_addclose(&actions, output)
-
-        let variables = environment.map { "\($0.key)=\($0.value)" }
-        var argv = arguments.map { strdup($0) } + [nil]
-        var envp = variables.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, shell, &actions, nil, &argv, &envp)
-        return (result, pid)
-    }
-
-    /// Reads until end of file (or a read error).
-    private static func readToEnd(_ fd: Int32) -> [UInt8] {
-        var bytes = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
-        }
-        return bytes
-    }
-
-    /// The exit status, or 128 + the signal that ended the shell (as a shell reports it).
-    private static func waitForExit(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }
 

@@ -30,10 +30,8 @@ extension MountSession {
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
         bytes[6] = (bytes[6] & 0x0f) | 0x40
         bytes[8] = (bytes[8] & 0x3f) | 0x80
-        let hex = bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-        let uuid = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
-            String(hex[hex.index(hex.startIndex, offsetBy: range.lowerBound)..<hex.index(hex.startIndex, offsetBy: range.upperBound)])
-        }.joined(separator: "-")
+        let hex = Array(Hex.encode(bytes).utf8)
+        let uuid = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(decoding: hex[$0], as: UTF8.self) }.joined(separator: "-")
         _ = SmallFile.write(path, Array((uuid + "\n").utf8))
         return uuid
     }
