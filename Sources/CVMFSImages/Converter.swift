@@ -266,7 +266,7 @@ public final class Converter {
                   let diffID = Digest(info.diffDigest) else { throw .layer("\(path): no layer entry") }
             let media = layer.mediaType ?? ""
             var size = layer.size ?? -1
-            if size < 0 { size = Int64(try FS.read(blobs + "/" + layer.digest.hex).count) }
+            if size < 0 { size = try FS.size(blobs + "/" + layer.digest.hex) }
             layers.append(PodmanStore.LayerSource(compressedDigest: layer.digest, compressedSize: size, diffID: diffID,
                                                   diffSize: info.diffSize,
                                                   compression: media.hasSuffix("gzip") ? 2 : media.hasSuffix("zstd") ? 4 : 0))

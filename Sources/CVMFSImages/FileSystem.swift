@@ -13,6 +13,13 @@ enum FS {
         return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// The size of a file, from `stat`, without reading it.
+    static func size(_ path: String) throws(ImageError) -> Int64 {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw .io(path: path, reason: "stat: \(errnoText())") }
+        return Int64(st.st_size)
+    }
+
     static func makeDirectories(_ path: String) throws(ImageError) {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {

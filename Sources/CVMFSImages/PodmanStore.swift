@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import CVMFSFormat
 
 /// The podman "additional image store" under `<repository>/podmanStore` (docs/format/container-images.md §5):
 /// containers/storage's `overlay` driver layout, with each layer's `diff` a symlink to the
@@ -61,7 +62,7 @@ struct PodmanStore {
     /// containers/storage's `generateID`, but from the layer id instead of random bytes.
     static func linkName(layerID: String) -> String {
         let digest = SHA256Hasher.digest(Array(("link:" + layerID).utf8))
-        return String(base32(hexBytes(digest.hex)).prefix(26))
+        return String(base32(Hex.decode(digest.hex) ?? []).prefix(26))
     }
 
     /// containers/storage's file name for an image big-data key: the key itself when it is only
@@ -164,11 +165,6 @@ struct PodmanStore {
         if FS.readLink(path) == target { return }
         try FS.remove(path)
         try FS.symlink(target: target, at: path)
-    }
-
-    private static func hexBytes(_ hex: String) -> [UInt8] {
-        let digits = Array(hex.utf8).map { $0 <= 0x39 ? $0 - 0x30 : ($0 | 0x20) - 0x61 + 10 }
-        return stride(from: 0, to: digits.count - 1, by: 2).map { digits[$0] << 4 | digits[$0 + 1] }
     }
 
     private static func base32(_ bytes: [UInt8]) -> String {

@@ -1,4 +1,5 @@
 import CCrypto
+import CVMFSFormat
 
 /// Incremental SHA-256, the digest of OCI content addresses.
 struct SHA256Hasher: ~Copyable {
@@ -19,10 +20,7 @@ struct SHA256Hasher: ~Copyable {
     mutating func finalize() -> Digest {
         var out = [UInt8](repeating: 0, count: 32)
         out.withUnsafeMutableBufferPointer { _ = SHA256_Final($0.baseAddress, &context) }
-        return Digest(algorithm: "sha256", hex: out.map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
-        }.joined())
+        return Digest(algorithm: "sha256", hex: Hex.encode(out))
     }
 
     static func digest(_ bytes: [UInt8]) -> Digest {
