@@ -14,6 +14,8 @@ struct PreviousRevision {
     var revision: UInt64
     var rootCatalog: ContentHash
     var timestamp: UInt64
+    /// The previous history database (manifest `H`), which the next one extends.
+    var history: ContentHash?
     var catalogs: [String: CatalogInfo]
 
     /// Reads `.cvmfspublished` in `output`, checks it is this repository's
@@ -38,7 +40,7 @@ struct PreviousRevision {
         } catch {
             throw .existingRepository(path: output, reason: "\(error)")
         }
-        var previous = PreviousRevision(revision: manifest.revision, rootCatalog: manifest.rootCatalog, timestamp: manifest.timestamp ?? 0, catalogs: [:])
+        var previous = PreviousRevision(revision: manifest.revision, rootCatalog: manifest.rootCatalog, timestamp: manifest.timestamp ?? 0, history: manifest.history, catalogs: [:])
         let scratch = try ScratchFolder.inOutput(output + "/data/txn")
         var pending = [(path: "", hash: manifest.rootCatalog, size: manifest.catalogSize)]
         while let next = pending.popLast() {

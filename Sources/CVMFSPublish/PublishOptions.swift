@@ -17,6 +17,9 @@ public struct PublishOptions: Sendable {
     public var threads: Int = 0
     /// Start-up profiles stored into the published tree (docs/profiles.md).
     public var profiles: [ProfileSource] = []
+    /// Named tags for the new revision, beside `trunk` (docs/format/repository-layout.md §4.1).
+    public var tags: [String] = []
+    public var tagDescription: String = ""
     /// Publish time; tests pin it.
     public var now: Int64? = nil
 
@@ -30,6 +33,8 @@ public struct PublishOptions: Sendable {
 public struct PublishReport: Sendable {
     public var revision: UInt64
     public var rootCatalog: ContentHash
+    /// The new history database (manifest `H`).
+    public var history: ContentHash
     public var entries: Int
     public var regularFiles: Int
     public var bytesRead: Int64

@@ -13,6 +13,9 @@ public struct Publisher {
 
     public init(options: PublishOptions) throws(PublishError) {
         if let problem = options.chunking.problem { throw .invalidOptions(problem) }
+        for tag in options.tags where !RepositoryTag.isValidCustomName(tag) {
+            throw .invalidOptions("tag name '\(tag)' is invalid: use letters, digits, '-', '_', '.', '/' and ':'; 'trunk' and 'trunk-previous' are kept by the publisher")
+        }
         guard Self.isValidRepositoryName(options.fqrn) else {
             throw .invalidOptions("repository name '\(options.fqrn)' is invalid: use letters, digits, '.', '_' and '-', at most 60 characters, with at least one dot")
         }
@@ -44,9 +47,20 @@ public struct Publisher {
 
         let certificate = keys.certificateObject(algorithm: options.algorithm)
         try store.store(certificate.stored, hash: certificate.hash, suffix: .certificate)
+
+        let bookkeeping = RevisionBookkeeping(store: store, options: options)
+        let scratch = try ScratchFolder.inOutput(output + "/data/txn")
+        let head = RepositoryTag(
+            name: RepositoryTag.trunk, rootCatalog: root.hash, revision: writer.revision, timestamp: now,
+            description: "", catalogSize: UInt64(root.size))
+        let history = try bookkeeping.writeHistory(head: head, previous: previous?.history, scratch: scratch)
+        let reflog = try bookkeeping.updateReflog(
+            [(root.hash, .catalog), (certificate.hash, .certificate), (history, .history)], now: now, scratch: scratch)
+        try bookkeeping.markReplicable()
         let manifest = Manifest(
             rootCatalog: root.hash, catalogSize: UInt64(root.size), ttl: options.ttl, revision: writer.revision,
-            fqrn: options.fqrn, certificate: certificate.hash, timestamp: UInt64(now))
+            garbageCollectable: true, fqrn: options.fqrn, certificate: certificate.hash, history: history,
+            timestamp: UInt64(now), reflog: reflog)
         do {
             // Whitelist first: a client that sees the new manifest must find a
             // whitelist that lists its certificate.
@@ -60,7 +74,7 @@ public struct Publisher {
 
         let stats = store.statistics
         return PublishReport(
-            revision: writer.revision, rootCatalog: root.hash, entries: tree.entries.count,
+            revision: writer.revision, rootCatalog: root.hash, history: history, entries: tree.entries.count,
             regularFiles: layout.regularFileCount, bytesRead: layout.regularBytes,
             objectsWritten: stats.written, objectBytesWritten: stats.writtenBytes, objectsReused: stats.reused,
             catalogsWritten: writer.catalogsWritten, catalogsReused: writer.catalogsReused,

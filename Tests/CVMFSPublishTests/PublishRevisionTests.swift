@@ -48,6 +48,7 @@ struct PublishRevisionTests {
             ContentHasher.hash(ObjectEncoder.encode(changed, algorithm: .sha1, compression: .zlib).stored, algorithm: .sha1).objectPath(suffix: .none),
             ContentHasher.hash(ObjectEncoder.encode(added, algorithm: .sha1, compression: .zlib).stored, algorithm: .sha1).objectPath(suffix: .none),
             second.rootCatalog.objectPath(suffix: .catalog),
+            second.history.objectPath(suffix: .history),
         ]
         #expect(new == expectedNew)
         #expect(second.objectsWritten == new.count)
@@ -58,11 +59,11 @@ struct PublishRevisionTests {
         let want = try ProcessSupport.treeListing(repository.source)
         #expect(try Self.listing(of: repository, into: repository.scratch + "/extracted2") == want)
 
-        // Nothing changed: only catalogs may be written (revision and timestamp change).
+        // Nothing changed: only catalogs and the history may be written (revision and timestamp change).
         let third = try Publisher(options: repository.options()).publish(source: repository.source, output: repository.output)
         #expect(third.revision == 3)
         let newInThird = try repository.dataObjects().subtracting(after)
-        #expect(newInThird.allSatisfy { $0.hasSuffix("C") }, "file objects written again: \(newInThird.sorted())")
+        #expect(newInThird.allSatisfy { $0.hasSuffix("C") || $0.hasSuffix("H") }, "file objects written again: \(newInThird.sorted())")
         #expect(third.objectsWritten == newInThird.count)
         #expect(third.catalogsReused == 2)
         #expect(try Self.listing(of: repository, into: repository.scratch + "/extracted3") == want)

@@ -77,7 +77,8 @@ struct PublishedRepository {
     }
 
     private static let placeholderReport = PublishReport(
-        revision: 0, rootCatalog: ContentHasher.hash([UInt8](), algorithm: .sha1), entries: 0, regularFiles: 0, bytesRead: 0,
+        revision: 0, rootCatalog: ContentHasher.hash([UInt8](), algorithm: .sha1),
+        history: ContentHasher.hash([UInt8](), algorithm: .sha1), entries: 0, regularFiles: 0, bytesRead: 0,
         objectsWritten: 0, objectBytesWritten: 0, objectsReused: 0, catalogsWritten: 0, catalogsReused: 0, seconds: 0)
 
     func reader(fqrn: String? = Self.fqrn, now: Int64? = nil, publicKeys: [RSAPublicKey]? = nil) throws(RepositoryError) -> RepositoryReader {

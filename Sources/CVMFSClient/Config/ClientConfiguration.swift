@@ -77,6 +77,8 @@ public struct ClientConfiguration: Sendable {
     public let rootHash: String?
     public let repositoryTag: String?
     public let repositoryDate: String?
+    /// Whether a root hash, tag or date fixes the revision.
+    public var pinsRootCatalog: Bool { rootHash != nil || repositoryTag != nil || repositoryDate != nil }
     public let claimOwnership: Bool
     public let worldReadable: Bool
     public let checkPermissions: Bool
@@ -256,7 +258,7 @@ public struct ClientConfiguration: Sendable {
         let rootHash = p.string("CVMFS_ROOT_HASH")
         let repositoryTag = p.string("CVMFS_REPOSITORY_TAG")
         let repositoryDate = p.string("CVMFS_REPOSITORY_DATE")
-        let autoUpdate = try p.bool("CVMFS_AUTO_UPDATE", default: true) && rootHash == nil && repositoryTag == nil
+        let autoUpdate = try p.bool("CVMFS_AUTO_UPDATE", default: true) && rootHash == nil && repositoryTag == nil && repositoryDate == nil
         return (rootHash, repositoryTag, repositoryDate, autoUpdate)
     }
 

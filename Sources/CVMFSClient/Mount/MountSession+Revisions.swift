@@ -15,6 +15,7 @@ extension MountSession {
     /// the mount then stays on its revision.
     @discardableResult
     public func checkForNewRevision() throws(MountError) -> RevisionCheck {
+        guard !configuration.pinsRootCatalog else { return .upToDate(revision: mountedRevision) }
         let outcome = refresh()
         revisionState.withLock { state in
             state.lastCheck = monotonicNow()
@@ -97,7 +98,7 @@ extension MountSession {
 
     /// Whether this mount follows new revisions at all (docs/format/client-behaviour.md §7: a fixed root does not).
     public var followsRevisions: Bool {
-        configuration.autoUpdate && configuration.rootHash == nil && configuration.repositoryTag == nil
+        configuration.autoUpdate && !configuration.pinsRootCatalog
     }
 
     /// Starts the thread that checks for new revisions when the TTL runs out.

@@ -25,7 +25,7 @@ extension MountSession {
     private func answerMount(_ words: [String]) -> String? {
         switch words {
         case ["revision"]:
-            return String(manifest.revision)
+            return String(mountedRevision)
         case ["remount"], ["remount", "sync"]:
             do {
                 switch try checkForNewRevision() {

@@ -20,6 +20,8 @@ public final class MountSession: MountStatus {
     private let currentFileSystem = Mutex<RepositoryFileSystem?>(nil)
     /// The file system of the mounted revision.
     public var fileSystem: RepositoryFileSystem { currentFileSystem.withLock { $0! } }
+    /// The tag mounted for `CVMFS_REPOSITORY_TAG` or `_DATE` (`user.tag`).
+    public let mountedTag: RepositoryTag?
     let mountedAt = monotonicNow()
     private let mountpointPath = Mutex("")
     let kernelInvalidator = Mutex<(@Sendable ([(parent: UInt64, name: [UInt8])]) -> Void)?>(nil)
@@ -61,15 +63,21 @@ public final class MountSession: MountStatus {
         let state = try Self.initialRevision(fqrn: fqrn, downloader: downloader, cache: cache, provider: provider, verifier: verifier)
         revisionState = Mutex(state)
         let manifest = state.manifest
+        let pinned = try PinnedRoot.resolve(configuration, manifest: manifest, provider: provider)
+        mountedTag = pinned?.tag
+        let rootCatalog = pinned?.rootCatalog ?? manifest.rootCatalog
         let tree: CatalogTree
         do {
-            tree = try CatalogTree(rootHash: manifest.rootCatalog, provider: provider, generation: 0)
+            tree = try CatalogTree(rootHash: rootCatalog, provider: provider, generation: 0)
         } catch {
-            throw .catalog("\(fqrn): root catalog \(manifest.rootCatalog): \(error)")
+            throw .catalog("\(fqrn): root catalog \(rootCatalog): \(error)")
         }
-        Log.debug("\(fqrn): root catalog \(manifest.rootCatalog) attached")
-        try? cache.directory.writeBreadcrumb(
-            CacheBreadcrumb(catalogHash: manifest.rootCatalog, timestamp: Int64(manifest.timestamp ?? 0), revision: manifest.revision), fqrn: fqrn)
+        Log.debug("\(fqrn): root catalog \(rootCatalog) attached" + (pinned?.tag.map { " (tag \($0.name))" } ?? ""))
+        // The breadcrumb is what an offline mount falls back to: only the manifest's own revision.
+        if pinned == nil {
+            try? cache.directory.writeBreadcrumb(
+                CacheBreadcrumb(catalogHash: manifest.rootCatalog, timestamp: Int64(manifest.timestamp ?? 0), revision: manifest.revision), fqrn: fqrn)
+        }
         var settings = fileSystemSettings ?? Self.fileSystemSettings(configuration)
         if fileSystemSettings == nil { settings.variable = VariantEnvironment(configuration: configuration).lookup }
         do {
@@ -141,7 +149,7 @@ public final class MountSession: MountStatus {
     public let magicAttributeNames = [
         "fqrn", "revision", "root_hash", "expires", "host", "host_list", "proxy", "timeout", "timeout_direct",
         "ndownload", "rx", "speed", "nioerr", "usedfd", "pid", "uptime", "version", "maxfd", "hitrate",
-        "talk_socket", "profiles",
+        "talk_socket", "profiles", "tag",
     ]
 
     public func magicAttribute(_ name: String) -> [UInt8]? {
@@ -149,10 +157,11 @@ public final class MountSession: MountStatus {
         let stats = downloader.statistics
         switch name {
         case "fqrn": text = configuration.fqrn
-        case "revision": text = String(manifest.revision)
-        case "root_hash": text = manifest.rootCatalog.description
+        case "revision": text = String(mountedRevision)
+        case "root_hash": text = fileSystem.tree.root.hash.description
+        case "tag": text = mountedTag?.name ?? ""
         case "expires":
-            if !configuration.autoUpdate || configuration.rootHash != nil || configuration.repositoryTag != nil {
+            if !followsRevisions {
                 text = "never (fixed root catalog)"
             } else {
                 let ttl = Double(effectiveTTL)
@@ -183,6 +192,9 @@ public final class MountSession: MountStatus {
         }
         return Array(text.utf8)
     }
+
+    /// The revision served: the manifest's, or a pinned root catalog's own.
+    public var mountedRevision: UInt64 { fileSystem.tree.root.catalog.revision }
 
     /// The root catalog's TTL, capped by `CVMFS_MAX_TTL` (docs/format/client-behaviour.md §7).
     public var effectiveTTL: UInt64 {

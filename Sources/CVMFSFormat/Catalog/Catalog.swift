@@ -62,7 +62,7 @@ public final class Catalog: Sendable {
         let properties: [String: String]
         let layout: CatalogLayout
         do {
-            properties = try Self.readProperties(database)
+            properties = try database.readProperties()
             layout = try CatalogLayout(database: database, properties: properties)
         } catch {
             throw fail(error, "reading properties")
@@ -88,18 +88,6 @@ public final class Catalog: Sendable {
             throw fail(error, "reading statistics and nested catalogs")
         }
         state = Mutex(StatementCache(database: database))
-    }
-
-    /// All rows of `properties`; none when the table is missing.
-    private static func readProperties(_ database: SQLiteDatabase) throws(SQLiteError) -> [String: String] {
-        var properties: [String: String] = [:]
-        if try database.tableExists("properties") {
-            let stmt = try database.prepare("SELECT key, value FROM properties")
-            while try stmt.step() {
-                if let key = stmt.string(at: 0) { properties[key] = stmt.string(at: 1) ?? "" }
-            }
-        }
-        return properties
     }
 
     private static func readStatistics(_ database: SQLiteDatabase, layout: CatalogLayout) throws(SQLiteError) -> CatalogStatistics {

@@ -33,7 +33,7 @@ public final class CatalogWriter {
     /// The SQL that creates an empty catalog, with upstream's table, column and
     /// constraint names (as found in catalogs written by upstream's server).
     static let schemaSQL = """
-        CREATE TABLE properties (key TEXT, value TEXT, CONSTRAINT pk_properties PRIMARY KEY (key));
+        \(SQLiteDatabase.createPropertiesSQL)
         CREATE TABLE catalog (md5path_1 INTEGER, md5path_2 INTEGER, parent_1 INTEGER, parent_2 INTEGER, \
         hardlinks INTEGER, hash BLOB, size INTEGER, mode INTEGER, mtime INTEGER, mtimens INTEGER, flags INTEGER, \
         name TEXT, symlink TEXT, uid INTEGER, gid INTEGER, xattr BLOB, \

@@ -17,7 +17,10 @@ extension CVMFSSwift {
                 file is), the certificate, a signed whitelist and a signed manifest into \
                 OUTPUT_DIR, which a web server then serves as /cvmfs/<fqrn>. Publishing \
                 into a folder that holds an earlier revision makes the next revision and \
-                writes only what changed. Missing keys are created in the key directory.
+                writes only what changed. Missing keys are created in the key directory. \
+                Every publication also updates the tag history (trunk, trunk-previous and \
+                --tag names), the reflog /.cvmfsreflog and the /.cvmfs_master_replica marker \
+                that stratum 1 replication follows.
                 """)
 
         @Argument(help: "The directory tree to publish.")
@@ -36,6 +39,14 @@ extension CVMFSSwift {
             valueName: "PATH=FILE"))
         var profiles: [String] = []
 
+        @Option(name: .customLong("tag"), help: ArgumentHelp(
+            "A name for the new revision in the history database (repeatable); a client mounts it with CVMFS_REPOSITORY_TAG. trunk and trunk-previous always follow the newest revisions.",
+            valueName: "NAME"))
+        var tags: [String] = []
+
+        @Option(help: "The description stored with --tag.")
+        var tagDescription: String = ""
+
         func validate() throws {
             for profile in profiles where !profile.contains("=") {
                 throw ValidationError("--profile \(profile): expected PATH=FILE")
@@ -44,6 +55,8 @@ extension CVMFSSwift {
 
         func run() throws {
             var options = writing.publishOptions(fqrn: name)
+            options.tags = tags
+            options.tagDescription = tagDescription
             options.profiles = profiles.map { argument in
                 let split = argument.firstIndex(of: "=")!
                 return ProfileSource(directory: String(argument[..<split]), file: String(argument[argument.index(after: split)...]))
