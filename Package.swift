@@ -34,13 +34,15 @@ let package = Package(
         // Client core: configuration, downloads, cache, catalog manager, file system operations.
         .target(name: "CVMFSClient", dependencies: ["CVMFSFormat", "CVMFSCurl", "CCurl", "CSQLite", "CPacParser"]),
         // Translates libfuse low-level requests into client-core calls.
+        // Stratum 1 replicas: snapshot over HTTP (docs/replication.md).
+        .target(name: "CVMFSReplica", dependencies: ["CVMFSClient", "CVMFSPublish", "CVMFSFormat"]),
         .target(name: "CVMFSFuse", dependencies: ["CVMFSClient", "CFuse3"]),
         // Converts container images (registries, OCI layouts, docker archives) into the DUCC layout.
         .target(name: "CVMFSImages", dependencies: ["CVMFSPublish", "CVMFSFormat", "CVMFSCurl", "CCurl", "CZlib", "CCrypto", "CLinux"]),
         .executableTarget(
             name: "cvmfs-swift",
             dependencies: [
-                "CVMFSFormat", "CVMFSPublish", "CVMFSClient", "CVMFSFuse", "CVMFSImages", "CLinux",
+                "CVMFSFormat", "CVMFSPublish", "CVMFSClient", "CVMFSFuse", "CVMFSImages", "CVMFSReplica", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,7 +52,7 @@ let package = Package(
         .target(name: "CVMFSTestSupport", path: "Tests/Support"),
         .testTarget(name: "CVMFSFormatTests", dependencies: ["CVMFSFormat", "CVMFSPublish", "CVMFSTestSupport"]),
         .testTarget(name: "CVMFSPublishTests", dependencies: ["CVMFSPublish", "CVMFSFormat", "CVMFSTestSupport"]),
-        .testTarget(name: "CVMFSClientTests", dependencies: ["CVMFSClient", "CVMFSFormat", "CVMFSPublish", "CVMFSTestSupport"]),
+        .testTarget(name: "CVMFSClientTests", dependencies: ["CVMFSClient", "CVMFSReplica", "CVMFSFormat", "CVMFSPublish", "CVMFSTestSupport"]),
         .testTarget(name: "CVMFSImagesTests", dependencies: ["CVMFSImages", "CVMFSPublish", "CVMFSFormat", "CVMFSTestSupport"]),
         .testTarget(name: "CVMFSFuseTests", dependencies: ["CVMFSFuse", "CVMFSClient", "CVMFSPublish", "CVMFSTestSupport", "CLinux"]),
     ],

@@ -1,20 +1,23 @@
 import Dispatch
 import Synchronization
 
-/// Runs the ingestion of many files on all cores and collects the results
-/// in input order; the first error stops the remaining work.
-struct IngestionPool {
-    let threads: Int
+/// Runs many independent jobs on `threads` threads (the ingestion of files,
+/// a replica's downloads) and collects the results in input order; the
+/// first error stops the remaining work.
+public struct IngestionPool {
+    public let threads: Int
 
-    func run<Result: Sendable>(count: Int, _ work: @Sendable (Int) throws(PublishError) -> Result) throws(PublishError) -> [Result] {
+    public init(threads: Int) { self.threads = threads }
+
+    public func run<Result: Sendable, Failure: Error>(count: Int, _ work: @Sendable (Int) throws(Failure) -> Result) throws(Failure) -> [Result] {
         let slots = ResultSlots<Result>(count: count)
         let next = Atomic<Int>(0)
-        let failure = Mutex<PublishError?>(nil)
+        let failure = Mutex<Failure?>(nil)
         DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { _ in
             while true {
                 let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 if index >= count || failure.withLock({ $0 != nil }) { return }
-                do throws(PublishError) {
+                do throws(Failure) {
                     slots.set(index, try work(index))
                 } catch {
                     failure.withLock { if $0 == nil { $0 = error } }

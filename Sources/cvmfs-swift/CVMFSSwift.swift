@@ -6,7 +6,7 @@ struct CVMFSSwift: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cvmfs-swift",
         abstract: "A CernVM-FS client and publisher written in Swift.",
-        subcommands: [Mount.self, Talk.self, Profile.self, Probe.self, Stat.self, ShowConfig.self, Fsck.self, Publish.self, Convert.self, Verify.self, List.self, Cat.self, Extract.self]
+        subcommands: [Mount.self, Talk.self, Profile.self, Probe.self, Stat.self, ShowConfig.self, Fsck.self, Publish.self, GC.self, Snapshot.self, Convert.self, Verify.self, List.self, Cat.self, Extract.self]
     )
 
     /// Prints a command failure as one line on stderr and exits with its code,

@@ -73,8 +73,8 @@ struct MountSessionTagTests {
         let session = try MountSession(configuration: try mount.configuration(["CVMFS_REPOSITORY_DATE": Self.utc(Self.first + 1500), "CVMFS_CACHE_BASE": mount.scratch + "/cache3"]))
         defer { session.shutDown() }
         #expect(try Self.content(session) == "revision 2\n")
-        #expect(PinnedRoot.parseUTCDate("2023-11-14T22:38:20Z") == 1_700_001_500)
-        #expect(PinnedRoot.parseUTCDate("2023-11-14 22:38:20") == nil)
+        #expect(UTCDate.parse("2023-11-14T22:38:20Z") == 1_700_001_500)
+        #expect(UTCDate.parse("2023-11-14 22:38:20") == nil)
     }
 
     @Test("an unknown tag or a malformed date is refused with a message naming it")

@@ -26,7 +26,7 @@ struct PinnedRoot {
             wanted = "tag '\(name)' (CVMFS_REPOSITORY_TAG)"
             find = { history throws(HistoryError) in try history.tag(named: name) }
         } else if let date = configuration.repositoryDate {
-            guard let timestamp = parseUTCDate(date) else {
+            guard let timestamp = UTCDate.parse(date) else {
                 throw .configuration("\(fqrn): CVMFS_REPOSITORY_DATE=\(date) is not a date of the form YYYY-MM-DDTHH:MM:SSZ")
             }
             wanted = "a tag published at or before \(date) (CVMFS_REPOSITORY_DATE)"
@@ -60,31 +60,5 @@ struct PinnedRoot {
         let file = workspace + "/history.\(fqrn).\(getpid())"
         if let problem = SmallFile.write(file, bytes, mode: 0o600) { throw .cache(problem) }
         return file
-    }
-
-    /// `YYYY-MM-DDTHH:MM:SSZ` as UNIX seconds, the only form upstream accepts.
-    static func parseUTCDate(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 20, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54, bytes[13] == 0x3A,
-              bytes[16] == 0x3A, bytes[19] == 0x5A else { return nil }
-        func number(_ range: Range<Int>) -> Int32? {
-            var value: Int32 = 0
-            for byte in bytes[range] {
-                guard byte >= 0x30 && byte <= 0x39 else { return nil }
-                value = value * 10 + Int32(byte - 0x30)
-            }
-            return value
-        }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
-        var fields = tm()
-        fields.tm_year = year - 1900
-        fields.tm_mon = month - 1
-        fields.tm_mday = day
-        fields.tm_hour = hour
-        fields.tm_min = minute
-        fields.tm_sec = second
-        return Int64(timegm(&fields))
     }
 }
