@@ -21,7 +21,7 @@ final class ObjectFileSink: DownloadSink {
 
     let expected: ContentHash
     let path: String
-    private let fd: Int32
+    private var fd: Int32
     private var hasher: ContentHasher
     private(set) var bytes: Int64 = 0
 
@@ -35,7 +35,7 @@ final class ObjectFileSink: DownloadSink {
         hasher = ContentHasher(expected.algorithm)
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
@@ -63,14 +63,21 @@ final class ObjectFileSink: DownloadSink {
         let actual = hasher.finalize()
         hasher = ContentHasher(expected.algorithm)
         guard actual == expected else { throw HashMismatch(expected: expected, actual: actual) }
-        // The bytes must be on disk before the object is renamed into place;
-        // a full disk can show up only here (delayed allocation).
-        guard fsync(fd) == 0 else { throw DiskFailure(path: path, reason: "cannot write: \(errnoText())") }
     }
 
     /// Moves the verified file to its final name.
+    /// No fsync: like upstream's snapshot, a replica is rebuilt from its
+    /// source after a crash of the machine; a full disk that delayed
+    /// allocation hid until now shows up in `close`.
     func install(at destination: String) throws(SnapshotError) {
         fchmod(fd, 0o644)
+        let closed = close(fd)
+        fd = -1
+        guard closed == 0 else {
+            let reason = errnoText()
+            unlink(path)
+            throw .local(path: path, reason: "cannot write: \(reason)")
+        }
         guard rename(path, destination) == 0 else {
             let reason = errnoText()
             unlink(path)

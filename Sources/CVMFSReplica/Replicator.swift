@@ -166,7 +166,7 @@ public final class Replicator: @unchecked Sendable {
         var walk = CatalogWalk()
         var seen = Set<ContentHash>()
         var level = roots.filter { !exists($0.objectPath(suffix: .catalog)) && seen.insert($0).inserted }
-        let pool = IngestionPool(threads: options.threads)
+        let pool = DownloadThreads(threads: options.threads)
         while !level.isEmpty {
             let current = level
             let results = try pool.run(count: current.count) { [self] (i: Int) throws(SnapshotError) -> CatalogResult in
@@ -215,7 +215,7 @@ public final class Replicator: @unchecked Sendable {
     private func fetchObjects(_ objects: [(hash: ContentHash, suffix: ObjectSuffix)]) throws(SnapshotError) -> Int64 {
         let progress = SnapshotProgress(total: objects.count, enabled: options.showProgress)
         defer { progress.finish() }
-        let fetched = try IngestionPool(threads: options.threads).run(count: objects.count) { [self] (i: Int) throws(SnapshotError) -> Int64 in
+        let fetched = try DownloadThreads(threads: options.threads).run(count: objects.count) { [self] (i: Int) throws(SnapshotError) -> Int64 in
             let object = objects[i]
             let sink = try fetchObject(object.hash, suffix: object.suffix)
             try sink.install(at: folder + "/" + object.hash.objectPath(suffix: object.suffix))
