@@ -144,6 +144,9 @@ cache_bytes() {  # a file renamed or evicted during the walk makes find fail: no
         ! -name 'cvmfschecksum.*' -printf '%i %s\n' 2>/dev/null || true; } | sort -u -k1,1 | awk '{s += $2} END {print s + 0}'
 }
 
+# xattr PATH NAME: the value of the magic attribute user.NAME of PATH (a file or the mount).
+xattr() { getfattr --absolute-names --only-values -n "user.$2" "$1"; }
+
 unmount_repo() {
     local mnt=$1 pid
     pid=$(getfattr --absolute-names --only-values -n user.pid "$mnt" 2>/dev/null || true)
