@@ -129,9 +129,11 @@ fault_mode "$FAULT_PORT_F" clear
 unmount_repo "$MNT"
 pass "over-long body on host 1: the good copy came from host 2 and was cached"
 
-# 5. More bytes on the wire than the Content-Length promised: the promised body is the object,
-#    the excess is dropped with the connection, and the next requests to that server work.
-try_mount "$FQRN" overrun "$F_URL"
+# 5. More bytes on the wire than the Content-Length promised: the promised body is the object.
+#    libcurl may keep the connection and read the excess as the next reply ("Received HTTP/0.9"):
+#    that reply is retried on a new connection (CVMFS_MAX_RETRIES=1, the default), so the next
+#    files read right too.
+try_mount "$FQRN" overrun "$F_URL" CVMFS_MAX_RETRIES=1
 o=$(obj dir/f06)
 fault_mode "$FAULT_PORT_F" overrun "$o"
 before=$(requests "$o")
@@ -140,4 +142,4 @@ for i in 07 08 09; do cmp -s "$SRC/dir/f$i" "$MNT/dir/f$i" || fail "overrun: f$i
 [ "$(requests "$o")" = $((before + 1)) ] || fail "overrun: wanted 1 request, got $(( $(requests "$o") - before ))"
 fault_mode "$FAULT_PORT_F" clear
 unmount_repo "$MNT"
-pass "64 KiB past the Content-Length: the promised body served, the excess dropped, later reads fine"
+pass "64 KiB past the Content-Length: the promised body served, later reads on that server fine"
