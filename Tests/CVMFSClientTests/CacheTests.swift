@@ -112,6 +112,30 @@ struct CacheTests {
         #expect(try cache.open(object.hash) == nil)
     }
 
+    @Test("a cached copy whose length differs from the expected size is removed and fetched again")
+    func wrongLengthOnDiskRefetched() throws {
+        let dir = CacheTempDirectory()
+        defer { dir.remove() }
+        let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
+        let object = CacheTestObject(size: 50_000)
+        let size = Int64(object.plain.count)
+        try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: size, kind: .regular, download: object.serve).close()
+        #expect(truncate(cache.directory.objectPath(object.hash), 49_000) == 0)
+        var downloads = 0
+        let fd = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: size, kind: .regular) { (sink) throws(DownloadError) in
+            downloads += 1
+            try object.serve(sink)
+        }
+        #expect(downloads == 1)
+        #expect(try cacheReadAll(fd) == object.plain)
+        // Without a size to compare (catalogs, certificates) the copy is taken as it is.
+        #expect(truncate(cache.directory.objectPath(object.hash), 49_000) == 0)
+        let unchecked = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: nil, kind: .regular) { (_) throws(DownloadError) in
+            Issue.record("fetched although cached")
+        }
+        #expect(try cacheReadAll(unchecked).count == 49_000)
+    }
+
     @Test("16 concurrent fetches of one object run the download once")
     func concurrentFetches() throws {
         let dir = CacheTempDirectory()
