@@ -65,10 +65,11 @@ wait $reader
 ms=$(elapsed_ms "$t0")
 [ "$(cat "$WORK/stall.result")" = failed ] || fail "stall: a half-sent body was served"
 grep -q "Input/output error" "$WORK/stall.err" || fail "stall: wanted EIO, got $(cat "$WORK/stall.err")"
-# libcurl measures the speed as an average over the last seconds and checks it once a second,
-# so after a burst of half a body the low-speed limit trips within about TIMEOUT + 2 s.
-[ "$ms" -ge $((TIMEOUT * 1000)) ] && [ "$ms" -lt $(( (TIMEOUT + 3) * 1000 )) ] \
-    || fail "stall: EIO after $ms ms, wanted between $((TIMEOUT * 1000)) and $(( (TIMEOUT + 3) * 1000 ))"
+# libcurl measures the speed as a moving average over up to the last 5 s and checks it once a
+# second, so after a burst of half a body the low-speed limit trips TIMEOUT + 2 s to TIMEOUT + 6 s
+# later (about 4 s here usually, 8 s seen once on a busy machine); upstream uses the same options.
+[ "$ms" -ge $((TIMEOUT * 1000)) ] && [ "$ms" -lt $(( (TIMEOUT + 7) * 1000 )) ] \
+    || fail "stall: EIO after $ms ms, wanted between $((TIMEOUT * 1000)) and $(( (TIMEOUT + 7) * 1000 )) ($(requests "$o") requests: $(grep "GET $o " "$FAULT_LOG_F" | cut -c1-200))"
 [ ! -e "$(cached dir/f01)" ] || fail "stall: the half body entered the cache"
 [ -z "$(find "$CACHE/$R/txn" -type f)" ] || fail "stall: a partial download stayed in txn/"
 [ "$(xattr "$MNT" nioerr)" -ge 1 ] || fail "stall: user.nioerr did not count the error"
@@ -85,7 +86,7 @@ fault_mode "$FAULT_PORT_F" stall "$o"
 t0=$(date +%s%N)
 cmp -s "$SRC/dir/f02" "$MNT/dir/f02" || fail "stall2: wrong content after failover"
 ms=$(elapsed_ms "$t0")
-[ "$ms" -lt $(( (TIMEOUT + 3) * 1000 )) ] || fail "stall2: failover took $ms ms"
+[ "$ms" -lt $(( (TIMEOUT + 7) * 1000 )) ] || fail "stall2: failover took $ms ms"
 [ "$(xattr "$MNT" host)" = "${GOOD_URL/@fqrn@/$FQRN}" ] || fail "stall2: host did not switch"
 fault_mode "$FAULT_PORT_F" clear
 unmount_repo "$MNT"
