@@ -17,6 +17,14 @@ per-path modes; GET /__log returns the request log):
   slow        send the body at --rate bytes/s (default 100)
   truncate    send the full Content-Length, then only half the body, then close
   flip        serve the body with its bytes inverted (same length)
+  stall       send the full Content-Length, then half the body, then nothing more while the
+              connection stays open (a server that stalls in the middle of a body)
+  long        a body longer than the object: the file followed by --extra bytes of garbage
+              (default 64 MiB; extra=N at run time), with a Content-Length that covers them all;
+              sent in 64 KiB pieces, and a line "SENT <path> <n> of <total>" in the log says
+              how much went out before the client closed
+  overrun     a body longer than promised: Content-Length of the file, then the file and 64 KiB
+              more on the wire, then close
   404|500|503|<any 3-digit status>   answer with that status
   squid       answer 503 with an X-Squid-Error header (a proxy-generated error)
   proxystatus answer 502 with "Proxy-Status: test; error=connection_refused"
@@ -34,7 +42,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 STATE_LOCK = threading.Lock()
-STATE = {"mode": "normal", "paths": {}, "rate": 100, "log": []}
+STATE = {"mode": "normal", "paths": {}, "rate": 100, "extra": 64 << 20, "log": []}
+GARBAGE = os.urandom(64 * 1024)
 LOG_FILE = None
 
 
@@ -81,6 +90,8 @@ class Handler(BaseHTTPRequestHandler):
             with STATE_LOCK:
                 if "rate" in q:
                     STATE["rate"] = int(q["rate"][0])
+                if "extra" in q:
+                    STATE["extra"] = int(q["extra"][0])
                 if mode == "clear":
                     STATE["paths"].clear()
                     STATE["mode"] = "normal"
@@ -97,6 +108,7 @@ class Handler(BaseHTTPRequestHandler):
         with STATE_LOCK:
             mode = STATE["paths"].get(path, STATE["mode"])
             rate = STATE["rate"]
+            extra = STATE["extra"]
 
         if mode == "hang":
             # Hold the connection open without answering until the client gives up.
@@ -119,9 +131,21 @@ class Handler(BaseHTTPRequestHandler):
 
         if mode == "flip":
             body = bytes(b ^ 0xFF for b in body)
+        if mode == "long":
+            return self.send_long(path, body, extra)
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if mode == "stall":
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            while True:
+                time.sleep(3600)
+        if mode == "overrun":
+            self.wfile.write(body + GARBAGE)
+            self.wfile.flush()
+            self.close_connection = True
+            return
         if mode == "truncate":
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
@@ -135,6 +159,24 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(body)
 
+    def send_long(self, path, body, extra):
+        total = len(body) + extra
+        self.send_response(200)
+        self.send_header("Content-Length", str(total))
+        self.end_headers()
+        sent = 0
+        try:
+            self.wfile.write(body)
+            sent = len(body)
+            while sent < total:
+                piece = GARBAGE[: min(len(GARBAGE), total - sent)]
+                self.wfile.write(piece)
+                sent += len(piece)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        log(f"SENT {path} {sent} of {total}")
+
 
 def main():
     global LOG_FILE
@@ -144,12 +186,14 @@ def main():
     ap.add_argument("--mode", default="normal", help="global fault mode")
     ap.add_argument("--path-mode", action="append", default=[], help="/path=MODE, repeatable")
     ap.add_argument("--rate", type=int, default=100, help="bytes/s for mode slow")
+    ap.add_argument("--extra", type=int, default=64 << 20, help="garbage bytes after the file for mode long")
     ap.add_argument("--log", help="append the request log to this file (default: stderr)")
     args = ap.parse_args()
 
     Handler.root = os.path.abspath(args.root)
     STATE["mode"] = args.mode
     STATE["rate"] = args.rate
+    STATE["extra"] = args.extra
     for spec in args.path_mode:
         p, _, m = spec.partition("=")
         STATE["paths"][p] = m

@@ -145,6 +145,27 @@ cache_bytes() {  # a file renamed or evicted during the walk makes find fail: no
         ! -name 'cvmfschecksum.*' -printf '%i %s\n' 2>/dev/null || true; } | sort -u -k1,1 | awk '{s += $2} END {print s + 0}'
 }
 
+# resign_whitelist WHITELIST MASTERKEY EXPIRY: rewrites a SHA-1 repository's .cvmfswhitelist in
+# place with its expiry line set to EXPIRY (YYYYMMDDHHMMSS, UTC), hashed and signed again with the
+# master key as the publisher does (docs/format/manifest-and-signatures.md §3): a whitelist the
+# trusted key really signed, valid or expired as the test needs.
+resign_whitelist() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import hashlib, subprocess, sys
+path, key, expiry = sys.argv[1:]
+data = open(path, "rb").read()
+lines = data[: data.index(b"\n--\n") + 1].split(b"\n")[:-1]
+lines = [b"E" + expiry.encode() if l.startswith(b"E") else l for l in lines]
+payload = b"".join(l + b"\n" for l in lines)
+digest = hashlib.sha1(payload).hexdigest().encode()
+sig = subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", key], input=digest, capture_output=True, check=True).stdout
+open(path, "wb").write(payload + b"--\n" + digest + b"\n" + sig)
+PY
+}
+
+# xattr PATH NAME: the value of the magic attribute user.NAME of PATH (a file or the mount).
+xattr() { getfattr --absolute-names --only-values -n "user.$2" "$1"; }
+
 unmount_repo() {
     local mnt=$1 pid
     pid=$(getfattr --absolute-names --only-values -n user.pid "$mnt" 2>/dev/null || true)

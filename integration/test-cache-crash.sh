@@ -2,7 +2,8 @@
 # kill -9 of the client in the middle of reads, then a new mount on the same
 # cache: the cache check at open keeps the good objects and drops leftovers,
 # the mount succeeds, the tree listing and every byte are right. Done for a
-# private cache and for a shared cache whose other mount keeps running.
+# private cache and for a shared cache whose other mount keeps running, then
+# during a cache cleanup and during a revision switch.
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
@@ -66,3 +67,49 @@ read_all "$WORK/smnt-other" || fail "surviving mount after the restart"
 unmount_repo "$WORK/smnt-crash"
 unmount_repo "$WORK/smnt-other"
 pass "shared cache: kill -9 of one mount, the other kept working, the restart passed the cache check"
+
+# kill -9 during a cache cleanup (talk cleanup 0 evicts every unpinned object) while files are
+# read, and during a revision switch (talk remount sync onto a revision with a 20,000-entry
+# catalog). Wherever the kill lands, the next mount on that cache passes the cache check and
+# shows the server's revision whole: its listing and bytes.
+write_config "$WORK/c2.conf" crash.test.local "http://127.0.0.1:$NGINX_PORT_A/cvmfs/@fqrn@" \
+    "$WORK/keys/crash.test.local.pub" "$WORK/cache2"
+talk2() { "$BIN" talk -i crash.test.local --config "$WORK/c2.conf" "$@"; }
+mount_repo crash.test.local "$WORK/mnt2" "$WORK/c2.conf"
+read_all "$WORK/mnt2" || fail "cleanup crash: first read"
+pid=$(getfattr --absolute-names --only-values -n user.pid "$WORK/mnt2")
+( read_all "$WORK/mnt2" ) > /dev/null 2>&1 &
+reader=$!
+talk2 cleanup 0 > /dev/null 2>&1 &
+cleaner=$!
+sleep 0.05
+kill -9 "$pid"
+wait "$reader" "$cleaner" 2>/dev/null || true
+for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+umount -l "$WORK/mnt2" 2>/dev/null || fusermount3 -uz "$WORK/mnt2" 2>/dev/null || true
+check_remount crash.test.local "$WORK/mnt2" "$WORK/c2.conf" "$WORK/cache2/crash.test.local"
+pass "kill -9 during a cache cleanup: the remount passed the cache check, listing and bytes right"
+
+# A new revision with many entries, so that the switch takes a moment.
+mkdir -p "$SRC/many"
+for i in $(seq 1 20000); do echo "$i" > "$SRC/many/e$i"; done
+sleep 1
+"$BIN" publish "$SRC" "$WORK/www/cvmfs/crash.test.local" --name crash.test.local --keys "$WORK/keys" > /dev/null
+pid=$(getfattr --absolute-names --only-values -n user.pid "$WORK/mnt2")
+talk2 remount sync > /dev/null 2>&1 &
+switcher=$!
+sleep 0.03
+kill -9 "$pid"
+wait "$switcher" 2>/dev/null || true
+for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+umount -l "$WORK/mnt2" 2>/dev/null || fusermount3 -uz "$WORK/mnt2" 2>/dev/null || true
+# Whether the killed client got as far as applying the switch (the kill is timed, not hooked).
+if grep -q "switched to catalog revision 2" "$WORK/crash.test.local.debug.log"; then landed="after the switch"; else landed="before the switch completed"; fi
+mount_repo crash.test.local "$WORK/mnt2" "$WORK/c2.conf" || fail "remount after kill -9 during the switch"
+rev=$(talk2 revision)
+[ "$rev" = 2 ] || fail "after the crash the mount is on revision $rev, wanted the server's 2"
+diff <(cd "$SRC" && find . | sort) <(cd "$WORK/mnt2" && find . | sort) > /dev/null || fail "listing of revision 2 after the crash"
+read_all "$WORK/mnt2" || fail "bytes after the crash during the switch"
+[ "$(cat "$WORK/mnt2/many/e20000")" = 20000 ] || fail "a file of the new revision"
+unmount_repo "$WORK/mnt2"
+pass "kill -9 during a revision switch (landed $landed): the next mount is on revision 2, listing and bytes right"

@@ -1,7 +1,9 @@
 #!/bin/bash
-# fsck of the local cache: a cached object with a flipped byte is found and moved to
-# quarantaine (cvmfs-swift fsck -p, as the installed cvmfs_config fsck runs it), the other
-# objects pass, and the next read fetches the object from the server again.
+# fsck of the local cache: a cached object with a flipped byte is served as cached after a
+# remount (objects are not re-hashed on open; user.lhash shows the damage), is found by fsck and
+# moved to quarantaine (cvmfs-swift fsck -p, as the installed cvmfs_config fsck runs it), the
+# other objects pass, and the next read fetches the object from the server again. A cached
+# object cut short on disk is noticed at open (its length) and fetched again.
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
@@ -30,6 +32,29 @@ python3 - "$OBJ" <<'PY'
 import sys
 p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[1000] ^= 0x01; open(p, "wb").write(b)
 PY
+
+# A remount does not re-hash what is cached (docs/format/client-behaviour.md §13): the flipped
+# byte is what the file reads until fsck finds it, and user.lhash, which hashes the cached copy,
+# shows that it no longer matches. A cache file of the wrong length is caught by the cache check
+# at mount and fetched again.
+mount_repo "$FQRN" "$MNT" "$WORK/c.conf"
+oh=$(getfattr --absolute-names --only-values -n user.hash "$MNT/other")
+OTHER="$CACHE/${oh:0:2}/${oh:2}"
+unmount_repo "$MNT"
+truncate -s -100 "$OTHER"
+before_other=$(grep -c "GET /cvmfs/$FQRN/data/${oh:0:2}/${oh:2} 200" "$NGINX_LOG_A" || true)
+mount_repo "$FQRN" "$MNT" "$WORK/c.conf"
+cmp -s "$SRC/victim" "$MNT/victim" && fail "remount: the flipped byte was not served (was the object re-hashed? then update §13)"
+[ "$(cmp "$SRC/victim" "$MNT/victim" | awk '{print $5}' | tr -d ,)" = 1001 ] || fail "remount: the served file differs elsewhere than the flipped byte: $(cmp "$SRC/victim" "$MNT/victim")"
+lhash=$(getfattr --absolute-names --only-values -n user.lhash "$MNT/victim")
+want=$(sha1sum "$SRC/victim" | cut -c1-40)
+[ "$lhash" != "$want" ] || fail "remount: user.lhash still shows the good hash"
+cmp -s "$SRC/other" "$MNT/other" || fail "remount: the truncated cache file was served: $(cmp "$SRC/other" "$MNT/other" 2>&1)"
+after_other=$(grep -c "GET /cvmfs/$FQRN/data/${oh:0:2}/${oh:2} 200" "$NGINX_LOG_A" || true)
+[ "$after_other" = $((before_other + 1)) ] || fail "remount: the truncated object was not fetched again (GETs: $before_other then $after_other)"
+unmount_repo "$MNT"
+pass "after a remount the flipped byte is served as cached (not re-hashed; user.lhash differs from the content hash), a truncated cache file is fetched again"
+
 set +e
 "$BIN" fsck "$CACHE" > "$WORK/fsck1.txt"; code1=$?
 CVMFS_SWIFT_BIN="$BIN" "$WORK/root/usr/bin/cvmfs_config" fsck -p "$CACHE" > "$WORK/fsck2.txt" 2>&1; code2=$?

@@ -52,7 +52,6 @@ CONF
     printf "CVMFS_SERVER_URL='%s'\nCVMFS_PUBLIC_KEY=%s\n" "$S1" "$WORK/keys/$CFG.pub" > "$etc/config.d/$CFG.conf"
 }
 site "$WORK/etc" "$CFG"
-xattr() { getfattr --absolute-names --only-values -n "user.$2" "$1"; }
 track() { MOUNTS+=("$1"); PIDS+=("$(xattr "$1" pid)"); }
 
 # 1. The data repository mounts with nothing but the configuration repository's files.

@@ -26,7 +26,6 @@ KEY="$WORK/keys/$FQRN.pub"
 TIMEOUT=2
 n=0
 
-xattr() { getfattr --absolute-names --only-values -n "user.$2" "$1"; }
 # obj FILE: the URL path of FILE's object (needs a mount); cached FILE: its path in the cache.
 obj() { local h; h=$(xattr "$MNT/$1" hash); echo "/cvmfs/$FQRN/data/${h:0:2}/${h:2}"; }
 cached() { local h; h=$(xattr "$MNT/$1" hash); echo "$CACHE/$FQRN/${h:0:2}/${h:2}"; }

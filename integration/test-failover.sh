@@ -33,7 +33,6 @@ check_all() {
         cmp -s "$SRC/$f" "$mnt/$f" || fail "$f differs through $mnt"
     done
 }
-xattr() { getfattr --absolute-names --only-values -n "user.$2" "$1"; }
 
 # try_mount NAME SERVER_URL EXTRA...: mounts with a fresh cache; sets MNT.
 try_mount() {

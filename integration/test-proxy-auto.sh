@@ -30,7 +30,6 @@ start_nginx PAC "$WORK/pac"
 PAC_URL="http://127.0.0.1:$NGINX_PORT_PAC/wpad.dat"
 S1="http://127.0.0.1:$NGINX_PORT_S1/cvmfs/@fqrn@"
 KEY="$WORK/keys/$FQRN.pub"
-xattr() { getfattr --absolute-names --only-values -n "user.$2" "$1"; }
 # A site's http_proxy would win over the PAC file (as upstream has it); these mounts must not see one.
 mount_auto() { env -u http_proxy "$BIN" mount "$FQRN" "$2" -o "config=$1"; MOUNTS+=("$2"); PIDS+=("$(xattr "$2" pid)"); }
 

@@ -2,7 +2,8 @@
 # New revisions without unmounting: `talk remount` applies a newer signed
 # revision (new files appear, removed ones vanish), an open file keeps its old
 # content, the TTL timer applies one by itself, and a replayed older manifest
-# is refused. Every talk command answers.
+# is refused (while mounted, and at a new mount on a cache that saw the newer
+# one, which mounts that newer one offline). Every talk command answers.
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
@@ -47,8 +48,20 @@ reply=$(talk remount)
 [[ "$reply" == Failed* ]] || fail "replayed manifest accepted: $reply"
 [[ "$reply" == *"older"* || "$reply" == *"timestamp"* ]] || fail "replay message names the timestamp: $reply"
 [ "$(talk revision)" = 2 ] || fail "revision changed after a replay"
-cp "$WORK/published.rev2" "$REPO/.cvmfspublished"
 pass "replayed older manifest refused: $reply"
+
+# The same replay at a new mount on this cache (which recorded revision 2): the old manifest is
+# refused and the newer cached revision is mounted offline (manifest-and-signatures.md §5 steps
+# 4 and 11); once the server has revision 2 again the next check finds it up to date, online.
+unmount_repo "$MNT"
+mount_repo rev.test.local "$MNT" "$WORK/r.conf" || fail "replay at mount: the mount failed"
+[ "$(talk revision)" = 2 ] || fail "replay at mount: revision $(talk revision), wanted the cached 2"
+[ "$(cat "$MNT/changing.txt")" = "version 2" ] && [ -e "$MNT/added.txt" ] || fail "replay at mount: not revision 2's content"
+talk internal affairs | grep -q "^Offline: yes" || fail "replay at mount: not offline"
+cp "$WORK/published.rev2" "$REPO/.cvmfspublished"
+[ "$(talk remount)" = "Catalog up to date" ] || fail "replay at mount: the restored manifest is not up to date"
+talk internal affairs | grep -q "^Offline: no" || fail "replay at mount: still offline after the server has revision 2 again"
+pass "replayed older manifest at a new mount: refused, the cached revision 2 mounted offline, online again once revision 2 is served"
 
 for cmd in "revision" "pid" "version" "mountpoint" "cache size" "cache list" "cache list pinned" "cache instance" \
            "host info" "host probe" "host switch" "proxy info" "proxy switch" "proxy set DIRECT" "timeout info" \

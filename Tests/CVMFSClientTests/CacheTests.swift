@@ -74,12 +74,66 @@ struct CacheTests {
         defer { dir.remove() }
         let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
         let object = CacheTestObject(size: 10_000)
-        #expect(throws: CacheError.verificationFailed(hash: object.hash, reason: .sizeMismatch(object: object.hash, expected: 9_999, actual: 10_000))) {
-            _ = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: 9_999, kind: .regular, download: object.serve)
+        #expect(throws: CacheError.verificationFailed(hash: object.hash, reason: .sizeMismatch(object: object.hash, expected: 10_001, actual: 10_000))) {
+            _ = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: 10_001, kind: .regular, download: object.serve)
         }
         #expect(dir.files(in: "quarantaine") == [object.hash.description])
         #expect(dir.files(in: "txn").isEmpty)
         #expect(try cache.open(object.hash) == nil)
+    }
+
+    @Test("a body far longer than the object is cut off as it arrives: nothing stored, nothing left in txn/", arguments: [Compression.zlib, .none])
+    func overlongBodyCutOff(compression: Compression) throws {
+        let dir = CacheTempDirectory()
+        defer { dir.remove() }
+        let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
+        let object = CacheTestObject(size: 20_000, compression: compression)
+        let piece = [UInt8](repeating: 0xA5, count: 4096)
+        var accepted = 0
+        // The object, then up to 64 MiB of garbage, 4 KiB at a time, stopping at the first refusal.
+        let download = { (sink: any ObjectSink) throws(DownloadError) -> Void in
+            do {
+                try object.stored.withUnsafeBytes { try sink.write($0) }
+                for _ in 0..<(64 << 20) / piece.count {
+                    try piece.withUnsafeBytes { try sink.write($0) }
+                    accepted += 1
+                }
+                try sink.finish()
+            } catch {
+                throw .badData(url: "test://object", host: "test://", proxy: .direct, reason: "\(error)")
+            }
+        }
+        // The sink's own refusal comes back, naming the object.
+        #expect(throws: CacheError.self) {
+            _ = try cache.fetch(hash: object.hash, compression: compression, expectedSize: 20_000, kind: .regular, download: download)
+        }
+        #expect(accepted == 0)
+        #expect(dir.files(in: "txn").isEmpty)
+        #expect(try cache.open(object.hash) == nil)
+    }
+
+    @Test("a cached copy whose length differs from the expected size is removed and fetched again")
+    func wrongLengthOnDiskRefetched() throws {
+        let dir = CacheTempDirectory()
+        defer { dir.remove() }
+        let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
+        let object = CacheTestObject(size: 50_000)
+        let size = Int64(object.plain.count)
+        try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: size, kind: .regular, download: object.serve).close()
+        #expect(truncate(cache.directory.objectPath(object.hash), 49_000) == 0)
+        var downloads = 0
+        let fd = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: size, kind: .regular) { (sink) throws(DownloadError) in
+            downloads += 1
+            try object.serve(sink)
+        }
+        #expect(downloads == 1)
+        #expect(try cacheReadAll(fd) == object.plain)
+        // Without a size to compare (catalogs, certificates) the copy is taken as it is.
+        #expect(truncate(cache.directory.objectPath(object.hash), 49_000) == 0)
+        let unchecked = try cache.fetch(hash: object.hash, compression: .zlib, expectedSize: nil, kind: .regular) { (_) throws(DownloadError) in
+            Issue.record("fetched although cached")
+        }
+        #expect(try cacheReadAll(unchecked).count == 49_000)
     }
 
     @Test("16 concurrent fetches of one object run the download once")

@@ -57,4 +57,47 @@ struct ObjectCodingTests {
             try ObjectDecoder.decode(stored, expected: hash, compression: .zlib, expectedSize: 7)
         }
     }
+
+    @Test("bytes after the end of the zlib stream are refused as they arrive, not at finish")
+    func trailingDataRefusedAtOnce() {
+        let (stored, hash) = ObjectEncoder.encode(Array(repeating: UInt8(ascii: "a"), count: 5_000), algorithm: .sha1, compression: .zlib)
+        var decoder = ObjectDecoder(expected: hash, compression: .zlib)
+        stored.withUnsafeBytes { raw in
+            #expect(throws: Never.self) { try decoder.consume(raw) { _ in } }
+        }
+        let garbage = [UInt8](repeating: 0x55, count: 64 * 1024)
+        garbage.withUnsafeBytes { raw in
+            #expect(throws: ObjectError.trailingData(object: hash)) { try decoder.consume(raw) { _ in } }
+            // The refusal sticks: later pieces are not hashed or inflated either.
+            #expect(throws: ObjectError.trailingData(object: hash)) { try decoder.consume(raw) { _ in } }
+        }
+    }
+
+    @Test("decoded bytes beyond the size limit never reach the sink", arguments: [Compression.zlib, .none])
+    func sizeLimit(compression: Compression) {
+        let plain = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let (stored, hash) = ObjectEncoder.encode(plain, algorithm: .sha1, compression: compression)
+        var decoder = ObjectDecoder(expected: hash, compression: compression, sizeLimit: 4_000)
+        var delivered = 0
+        var refusal: ObjectError?
+        stored.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count && refusal == nil {
+                let n = min(1_000, raw.count - offset)
+                do throws(ObjectError) {
+                    try decoder.consume(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + n])) { delivered += $0.count }
+                } catch {
+                    refusal = error
+                }
+                offset += n
+            }
+        }
+        guard case .longerThanExpected(let object, let expected, let atLeast) = refusal else {
+            Issue.record("wanted longerThanExpected, got \(String(describing: refusal))")
+            return
+        }
+        #expect(object == hash && expected == 4_000 && atLeast > 4_000)
+        #expect(delivered <= 4_000)
+        #expect("\(refusal!)".contains("4000"))
+    }
 }

@@ -39,7 +39,7 @@ public final class CacheFillSink: ObjectSink {
         self.directory = directory
         self.reservation = reservation
         self.grow = grow
-        decoder = ObjectDecoder(expected: hash, compression: compression)
+        decoder = ObjectDecoder(expected: hash, compression: compression, sizeLimit: expectedSize)
     }
 
     /// Truncates the temp file and restarts the decoder (a download retry).
@@ -50,7 +50,7 @@ public final class CacheFillSink: ObjectSink {
         failure = nil
         writtenSize = 0
         isFinished = false
-        decoder = ObjectDecoder(expected: hash, compression: compression)
+        decoder = ObjectDecoder(expected: hash, compression: compression, sizeLimit: expectedSize)
     }
 
     /// Hashes and inflates `bytes` and appends the result to the temp file.

@@ -22,6 +22,21 @@ public enum CacheAheadClaim {
 }
 
 extension ObjectCache {
+    /// A cached copy whose length is not the size the catalog gives (cut short or grown on disk
+    /// after it was verified, e.g. by a crash or a full disk): removed and forgotten, so the
+    /// caller fetches it again instead of serving a file of the wrong length. One `fstat` per
+    /// open; the content itself is not re-hashed on open (`fsck` does that,
+    /// docs/format/client-behaviour.md §13).
+    @inline(never)
+    private func discardDamaged(_ hash: ContentHash, _ fd: FileDescriptor, pin: Bool, size: Int64, expectedSize: Int64) {
+        fd.close()
+        if pin { unpin(hash) }
+        let path = directory.objectPath(hash)
+        try? CacheSyscall.unlink(path)
+        if isManaged { state.withLock { Self.forget(&$0, hash) } }
+        Log.notice("cache: \(path) holds \(size) bytes, the catalog says \(expectedSize): removed, fetching it again")
+    }
+
     private enum Role {
         case retry
         case wait(CacheFill)
@@ -45,7 +60,13 @@ extension ObjectCache {
         let request = FillRequest(hash: hash, compression: compression, expectedSize: expectedSize, kind: kind,
                                   description: description ?? kind.defaultDescription, pin: pin)
         while true {
-            if let fd = try open(hash, pin: pin) { return .cached(fd) }
+            if let fd = try open(hash, pin: pin) {
+                guard let expectedSize, let size = try? CacheSyscall.fstat(fd.rawValue).size, size != expectedSize else {
+                    return .cached(fd)
+                }
+                discardDamaged(hash, fd, pin: pin, size: size, expectedSize: expectedSize)
+                continue
+            }
             let limit = self.limit
             let directory = self.directory
             let role = try state.withLock { (s) throws(CacheError) -> Role in

@@ -145,7 +145,8 @@ public final class Downloader: Sendable {
         }
         guard code == .ok else {
             let error = DownloadError.transfer(url: url, host: route.host, proxy: route.proxy, code: code, message: handle.message(for: code))
-            return .failure(error, .curl(code, viaProxy: viaProxy))
+            let httpURL = url.hasPrefix("http://") || url.hasPrefix("https://")
+            return .failure(error, .curl(code, viaProxy: viaProxy, httpURL: httpURL))
         }
         let status = handle.responseCode
         guard (200..<300).contains(status) else {

@@ -32,8 +32,16 @@ enum FailureClass: Equatable {
     /// Classifies a libcurl failure, following upstream's `Curl2Error`. Codes upstream does not
     /// list count as connection errors: retrying elsewhere is the safe reaction to a network
     /// failure we did not foresee.
-    static func curl(_ code: CurlCode, viaProxy: Bool) -> FailureClass {
+    ///
+    /// `CURLE_UNSUPPORTED_PROTOCOL` on an `http(s)://` URL is not about the scheme (libcurl
+    /// always speaks HTTP) but about the reply: "Received HTTP/0.9 when not allowed", which is
+    /// what a reused connection gives when the previous response sent more bytes than its
+    /// Content-Length. That is the server's fault and worth a retry on a new connection, like
+    /// `CURLE_WEIRD_SERVER_REPLY`; only an unsupported scheme in the configuration is fatal.
+    static func curl(_ code: CurlCode, viaProxy: Bool, httpURL: Bool) -> FailureClass {
         switch CURLcode(rawValue: code.rawValue) {
+        case CURLE_UNSUPPORTED_PROTOCOL where httpURL:
+            return .transfer(proxy: viaProxy)
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT, CURLE_OUT_OF_MEMORY, CURLE_BAD_FUNCTION_ARGUMENT:
             return .fatal
         case CURLE_COULDNT_RESOLVE_PROXY:

@@ -40,7 +40,8 @@ extension MountSession {
             manifestBytes = try downloader.fetchToMemory(".cvmfspublished", limit: 1 << 20)
             whitelistBytes = try downloader.fetchToMemory(".cvmfswhitelist", limit: 1 << 20)
         } catch {
-            return try offlineRevision(fqrn: fqrn, breadcrumb: breadcrumb, cache: cache, reason: error)
+            return try offlineRevision(fqrn: fqrn, breadcrumb: breadcrumb, cache: cache, reason: "\(error)",
+                                       refusal: .download("\(fqrn): \(error)"))
         }
         Log.debug("\(fqrn): manifest and whitelist fetched")
         let minimumTimestamp = UInt64(max(0, breadcrumb?.timestamp ?? 0))
@@ -48,6 +49,13 @@ extension MountSession {
         do {
             unverified = try verifier.checkManifest(manifestBytes, minimumTimestamp: minimumTimestamp)
         } catch {
+            // The server only has data older than what this cache verified before (a replayed
+            // manifest): refused, and the newer local copy is mounted offline
+            // (docs/format/manifest-and-signatures.md §5 steps 4 and 11).
+            if case .outdatedTimestamp = error {
+                return try offlineRevision(fqrn: fqrn, breadcrumb: breadcrumb, cache: cache, reason: "\(error)",
+                                           refusal: .signature("\(fqrn): \(error)"))
+            }
             throw .signature("\(fqrn): \(error)")
         }
         guard let certificateHash = unverified.certificate else {
@@ -69,19 +77,20 @@ extension MountSession {
     }
 
     /// Offline mode (docs/format/client-behaviour.md §7): the newest revision
-    /// this cache verified before, if its root catalog is still here.
+    /// this cache verified before, if its root catalog is still here; otherwise
+    /// the mount fails with `refusal`.
     private static func offlineRevision(fqrn: String, breadcrumb: CacheBreadcrumb?, cache: ObjectCache,
-                                        reason: DownloadError) throws(MountError) -> RevisionState {
+                                        reason: String, refusal: MountError) throws(MountError) -> RevisionState {
         guard let breadcrumb, let cached = try? cache.open(breadcrumb.catalogHash) else {
-            throw .download("\(fqrn): \(reason)")
+            throw refusal
         }
         cached.close()
         var offline = RevisionState(manifest: Manifest(
             rootCatalog: breadcrumb.catalogHash, catalogSize: 0, ttl: 240, revision: breadcrumb.revision,
             fqrn: fqrn, timestamp: UInt64(max(0, breadcrumb.timestamp))))
         offline.offline = true
-        offline.lastError = "\(reason)"
-        Log.notice("\(fqrn): servers unreachable, mounting cached revision \(breadcrumb.revision) offline: \(reason)")
+        offline.lastError = reason
+        Log.notice("\(fqrn): no usable revision on the servers, mounting cached revision \(breadcrumb.revision) offline: \(reason)")
         return offline
     }
 }

@@ -7,9 +7,18 @@ import CZlib
 /// succeeds have the hash, the zlib end marker and (if given) the size been
 /// checked. Until then the decoded bytes handed to `sink` must be treated as
 /// untrusted: callers write them to a temporary file and rename on success.
+///
+/// A body longer than the object it claims to be is refused while it
+/// arrives, not at `finish`, so a hostile or broken server cannot make the
+/// caller receive or store more than the object: bytes after the end of the
+/// zlib stream, and (when `sizeLimit` is given) decoded bytes beyond it,
+/// throw at once (docs/format/objects-and-chunks.md §6).
 public struct ObjectDecoder: ~Copyable {
     public let expected: ContentHash
     public let compression: Compression
+    /// The most decoded bytes accepted: the size the catalog gives the
+    /// object, when the caller knows it.
+    public let sizeLimit: Int64?
     private var hasher: ContentHasher
     private var stream: UnsafeMutablePointer<z_stream>?
     private var ended = false
@@ -24,9 +33,10 @@ public struct ObjectDecoder: ~Copyable {
     /// overhead disappears, small enough to stay in L2.
     private static let chunk = 256 * 1024
 
-    public init(expected: ContentHash, compression: Compression) {
+    public init(expected: ContentHash, compression: Compression, sizeLimit: Int64? = nil) {
         self.expected = expected
         self.compression = compression
+        self.sizeLimit = sizeLimit
         hasher = ContentHasher(expected.algorithm)
         outputBuffer = compression == .zlib
             ? UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunk, alignment: 16)
@@ -53,12 +63,13 @@ public struct ObjectDecoder: ~Copyable {
         hasher.update(bytes)
         if inflateFailed { return }
         guard let stream else {
+            try checkLimit(adding: bytes.count)
             decodedSize += Int64(bytes.count)
             do { try sink(bytes) } catch { throw fail(.sinkFailed(object: expected, reason: "\(error)")) }
             return
         }
         guard bytes.count > 0 else { return }
-        if ended { return inflateFailure(.trailingData(object: expected)) }
+        if ended { throw fail(.trailingData(object: expected)) }
         stream.pointee.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(bytes.count)
         let out = outputBuffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
@@ -68,6 +79,7 @@ public struct ObjectDecoder: ~Copyable {
             let rc = inflate(stream, Z_NO_FLUSH)
             let produced = Self.chunk - Int(stream.pointee.avail_out)
             if produced > 0 {
+                try checkLimit(adding: produced)
                 decodedSize += Int64(produced)
                 do { try sink(UnsafeRawBufferPointer(start: out, count: produced)) } catch {
                     throw fail(.sinkFailed(object: expected, reason: "\(error)"))
@@ -78,7 +90,7 @@ public struct ObjectDecoder: ~Copyable {
                 break
             case Z_STREAM_END:
                 ended = true
-                if stream.pointee.avail_in > 0 { return inflateFailure(.trailingData(object: expected)) }
+                if stream.pointee.avail_in > 0 { throw fail(.trailingData(object: expected)) }
                 return
             default:
                 let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(rc)"
@@ -97,6 +109,12 @@ public struct ObjectDecoder: ~Copyable {
         if let expectedSize, expectedSize != decodedSize {
             throw .sizeMismatch(object: expected, expected: expectedSize, actual: decodedSize)
         }
+    }
+
+    /// Refuses decoded bytes beyond `sizeLimit` before they reach the sink.
+    private mutating func checkLimit(adding count: Int) throws(ObjectError) {
+        guard let sizeLimit, decodedSize + Int64(count) > sizeLimit else { return }
+        throw fail(.longerThanExpected(object: expected, expected: sizeLimit, atLeast: decodedSize + Int64(count)))
     }
 
     private mutating func inflateFailure(_ error: ObjectError) {
