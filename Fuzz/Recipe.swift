@@ -17,7 +17,9 @@ let recipeHarness = Harness(
     for input in recipe.inputs {
         for insecure in [false, true] {
             guard let reference = try? ImageReference.parse(input, insecure: insecure) else { continue }
-            _ = (reference.publicPath, reference.metadataPath, reference.hasWildcard, reference.description)
+            // An unresolved `docker-archive:` input has neither tag nor digest, hence no public path yet.
+            if reference.tag != nil || reference.digest != nil { _ = (reference.publicPath, reference.description) }
+            _ = (reference.metadataPath, reference.hasWildcard)
         }
     }
 }

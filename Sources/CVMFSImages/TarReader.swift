@@ -245,10 +245,13 @@ package final class TarReader {
         var records: [String: [UInt8]] = [:]
         var i = 0
         while i < data.count {
+            // "<length> <key>=<value>\n", the length counting the whole record: it must reach
+            // past the space and end on the newline, or the key and value ranges would be reversed.
             guard let space = data[i...].firstIndex(of: 0x20),
                   let length = Int(String(decoding: data[i..<space], as: UTF8.self)), length > 0,
-                  i + length <= data.count, let equals = data[(space + 1)..<(i + length)].firstIndex(of: 0x3D)
-            else { throw .layer("\(name): malformed PAX header") }
+                  length <= data.count - i, space + 1 < i + length, data[i + length - 1] == 0x0A,
+                  let equals = data[(space + 1)..<(i + length - 1)].firstIndex(of: 0x3D)
+            else { throw .layer("\(name): malformed PAX header record at offset \(i) (not '<length> <key>=<value>\\n')") }
             let key = String(decoding: data[(space + 1)..<equals], as: UTF8.self)
             records[key] = Array(data[(equals + 1)..<(i + length - 1)])  // without the trailing newline
             i += length

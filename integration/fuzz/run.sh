@@ -57,7 +57,10 @@ fi
 binary=$(swift build -c release --scratch-path "$scratch" --show-bin-path)/cvmfs-fuzz
 [ -x "$binary" ] || { echo "no fuzz binary at $binary" >&2; exit 1; }
 
-mkdir -p "$out/bin" "$out/logs" "$out/tmp"
+# Scratch files of the harnesses (SQLite files, cache folders) on tmpfs when there is one.
+tmp=$(mktemp -d "${FUZZ_TMP:-$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp)}/cvmfs-fuzz-run.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$out/bin" "$out/logs"
 sum=0
 for h in "${harnesses[@]}"; do sum=$((sum + ${weight[$h]:-1})); done
 declare -A seconds
@@ -69,16 +72,17 @@ done
 run_one() {
     local h=$1
     local corpus=$scratch/corpus/$h crashes=$out/crashes/$h
-    mkdir -p "$corpus" "$crashes" "$out/tmp/$h"
+    mkdir -p "$corpus" "$crashes" "$tmp/$h"
     ln -sf "$(realpath "$binary")" "$out/bin/fuzz-$h"
     local inputs=("$corpus" "integration/fuzz/corpus/$h")
     [ -d "integration/fuzz/regressions/$h" ] && inputs+=("integration/fuzz/regressions/$h")
     # TMPDIR: the harness's scratch files; -close_fd_mask=1: the parsers' stdout is noise.
-    TMPDIR="$(realpath "$out/tmp/$h")" "$out/bin/fuzz-$h" "${inputs[@]}" \
+    # SWIFT_BACKTRACE=enable=no: Swift's own crash handler reads memory ASan reports on.
+    SWIFT_BACKTRACE=enable=no TMPDIR="$(realpath "$tmp/$h")" "$out/bin/fuzz-$h" "${inputs[@]}" \
         -max_total_time="${seconds[$h]}" -timeout="$timeout" -rss_limit_mb="$rss" -malloc_limit_mb="$rss" \
         -detect_leaks=1 -print_final_stats=1 -close_fd_mask=1 -artifact_prefix="$crashes/" \
-        > "$out/logs/$h.log" 2>&1
-    echo $? > "$out/logs/$h.rc"
+        > "$out/logs/$h.log" 2>&1 && rc=0 || rc=$?
+    echo "$rc" > "$out/logs/$h.rc"
 }
 
 echo "== fuzzing ${#harnesses[@]} harnesses for about ${total} s, $jobs at a time (run folder $out)"
