@@ -47,10 +47,11 @@ done
 
 if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ]; then
     echo "== building the fuzz binary ($scratch, release, -sanitize=fuzzer,address)"
+    mkdir -p "$scratch"
     if ! swift build -c release --scratch-path "$scratch" --product cvmfs-fuzz \
-        -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING > "$scratch.build.log" 2>&1; then
-        grep -E "error:" "$scratch.build.log" | head -n 20 >&2 || tail -n 20 "$scratch.build.log" >&2
-        echo "fuzz build failed (log: $scratch.build.log)" >&2
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING > "$scratch/fuzz-build.log" 2>&1; then
+        grep -E "error:" "$scratch/fuzz-build.log" | head -n 20 >&2 || tail -n 20 "$scratch/fuzz-build.log" >&2
+        echo "fuzz build failed (log: $scratch/fuzz-build.log)" >&2
         exit 1
     fi
 fi
