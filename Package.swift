@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cvmfs-swift", targets: ["cvmfs-swift"]),
+        .executable(name: "cvmfs-fuzz", targets: ["cvmfs-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,6 +49,13 @@ let package = Package(
         ),
         // Release-build benchmarks (integration/bench/README.md).
         .executableTarget(name: "cvmfs-swift-bench", dependencies: ["CVMFSFormat", "CVMFSPublish"]),
+        // The parser fuzz harnesses (integration/fuzz/README.md): an ordinary build replays input
+        // files through them; built with `-DFUZZING -sanitize=fuzzer,address` it is a libFuzzer binary.
+        .executableTarget(
+            name: "cvmfs-fuzz",
+            dependencies: ["CVMFSFormat", "CVMFSClient", "CVMFSImages", "CSQLite"],
+            path: "Fuzz"
+        ),
         // Fixture paths and process helpers shared by the test targets.
         .target(name: "CVMFSTestSupport", path: "Tests/Support"),
         .testTarget(name: "CVMFSFormatTests", dependencies: ["CVMFSFormat", "CVMFSPublish", "CVMFSTestSupport"]),

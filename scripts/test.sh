@@ -19,6 +19,9 @@ set -e
 grep -E "✘|error:|Test run with" .build/unit-tests.log | tail -n 40
 [ "$unit" -eq 0 ] || { echo "unit tests failed (full log: .build/unit-tests.log)"; exit 1; }
 
+echo "== fuzz harnesses (seeds, regression inputs, a short run; integration/fuzz/README.md)"
+./integration/fuzz/ci.sh
+
 echo "== integration tests"
 CVMFS_SWIFT_BIN="$(swift build -c release --show-bin-path)/cvmfs-swift" ./integration/run-all.sh
 echo "== all tests passed"

@@ -3,7 +3,7 @@ import CVMFSFormat
 import CZlib
 
 /// A source of bytes read front to back: a file, or a decompressor over one.
-protocol ByteStream: AnyObject {
+package protocol ByteStream: AnyObject {
     /// Fills up to `buffer.count` bytes; 0 means the end of the stream.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(ImageError) -> Int
 }
@@ -45,14 +45,14 @@ final class FileStream: ByteStream {
 }
 
 /// Inflates gzip (or zlib) data, including concatenated gzip members.
-final class GzipStream: ByteStream {
+package final class GzipStream: ByteStream {
     private let source: ByteStream
     private var stream = z_stream()
     private let input: UnsafeMutableRawBufferPointer
     private var finished = false
     private var sourceEnded = false
 
-    init(source: ByteStream) throws(ImageError) {
+    package init(source: ByteStream) throws(ImageError) {
         self.source = source
         input = .allocate(byteCount: 1 << 18, alignment: 16)
         guard cvmfs_inflate_init_gzip(&stream) == Z_OK else {
@@ -66,7 +66,7 @@ final class GzipStream: ByteStream {
         input.deallocate()
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(ImageError) -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws(ImageError) -> Int {
         if finished || buffer.isEmpty { return 0 }
         stream.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
         stream.avail_out = uInt(buffer.count)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Media types the converter understands (Docker v2 schema 2 and OCI).
-enum MediaType {
+package enum MediaType {
     static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
     static let dockerList = "application/vnd.docker.distribution.manifest.list.v2+json"
     static let ociManifest = "application/vnd.oci.image.manifest.v1+json"
@@ -13,49 +13,49 @@ enum MediaType {
     /// The Accept header of manifest requests: every format we can read.
     static let accept = [ociIndex, dockerList, ociManifest, dockerManifest].joined(separator: ", ")
 
-    static func isIndex(_ type: String?) -> Bool { type == dockerList || type == ociIndex }
+    package static func isIndex(_ type: String?) -> Bool { type == dockerList || type == ociIndex }
 }
 
-struct Platform: Codable, Sendable, Equatable {
-    var architecture: String
-    var os: String
-    var variant: String?
+package struct Platform: Codable, Sendable, Equatable {
+    package var architecture: String
+    package var os: String
+    package var variant: String?
 
     enum CodingKeys: String, CodingKey { case architecture, os, variant }
 
     /// Parses `os/arch[/variant]`, e.g. `linux/amd64` or `linux/arm64/v8`.
-    static func parse(_ text: String) -> Platform? {
+    package static func parse(_ text: String) -> Platform? {
         let parts = text.split(separator: "/").map(String.init)
         guard parts.count == 2 || parts.count == 3 else { return nil }
         return Platform(architecture: parts[1], os: parts[0], variant: parts.count == 3 ? parts[2] : nil)
     }
 
-    var description: String { "\(os)/\(architecture)" + (variant.map { "/\($0)" } ?? "") }
+    package var description: String { "\(os)/\(architecture)" + (variant.map { "/\($0)" } ?? "") }
 }
 
-struct Descriptor: Codable, Sendable {
-    var mediaType: String?
-    var digest: String
-    var size: Int64?
-    var platform: Platform?
-    var annotations: [String: String]?
-    var urls: [String]?
+package struct Descriptor: Codable, Sendable {
+    package var mediaType: String?
+    package var digest: String
+    package var size: Int64?
+    package var platform: Platform?
+    package var annotations: [String: String]?
+    package var urls: [String]?
 }
 
 /// An image manifest or an index (manifest list); which one it is shows in the fields present.
-struct ManifestDocument: Codable, Sendable {
-    var schemaVersion: Int?
-    var mediaType: String?
-    var config: Descriptor?
-    var layers: [Descriptor]?
-    var manifests: [Descriptor]?
+package struct ManifestDocument: Codable, Sendable {
+    package var schemaVersion: Int?
+    package var mediaType: String?
+    package var config: Descriptor?
+    package var layers: [Descriptor]?
+    package var manifests: [Descriptor]?
 }
 
 /// The parts of an image config the converter uses.
-struct ImageConfig: Codable, Sendable {
-    struct RootFS: Codable, Sendable {
+package struct ImageConfig: Codable, Sendable {
+    package struct RootFS: Codable, Sendable {
         var type: String?
-        var diff_ids: [String]?
+        package var diff_ids: [String]?
     }
     struct ContainerConfig: Codable, Sendable {
         var Env: [String]?
@@ -67,18 +67,18 @@ struct ImageConfig: Codable, Sendable {
     var architecture: String?
     var os: String?
     var config: ContainerConfig?
-    var rootfs: RootFS?
+    package var rootfs: RootFS?
 }
 
 /// `docker save`'s manifest.json.
-struct DockerArchiveEntry: Codable, Sendable {
-    var Config: String
-    var RepoTags: [String]?
-    var Layers: [String]
+package struct DockerArchiveEntry: Codable, Sendable {
+    package var Config: String
+    package var RepoTags: [String]?
+    package var Layers: [String]
 }
 
-enum JSON {
-    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws(ImageError) -> T {
+package enum JSON {
+    package static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws(ImageError) -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch {
@@ -86,7 +86,7 @@ enum JSON {
         }
     }
 
-    static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+    package static func encode<T: Encodable>(_ value: T) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array((try? encoder.encode(value)) ?? Data())
@@ -114,7 +114,7 @@ public struct LayerDescriptor: Sendable {
 
 extension ManifestDocument {
     /// The image manifest's config and layers, with unsupported kinds refused.
-    func imageParts(what: String) throws(ImageError) -> (config: Digest, layers: [LayerDescriptor]) {
+    package func imageParts(what: String) throws(ImageError) -> (config: Digest, layers: [LayerDescriptor]) {
         if schemaVersion == 1 || mediaType == MediaType.dockerSchema1 || mediaType == MediaType.dockerSchema1Signed {
             throw .manifest("\(what): Docker schema 1 manifests are not supported")
         }
@@ -132,7 +132,7 @@ extension ManifestDocument {
     }
 
     /// Chooses the manifest for `platform` from an index.
-    func select(platform: Platform, what: String) throws(ImageError) -> Descriptor {
+    package func select(platform: Platform, what: String) throws(ImageError) -> Descriptor {
         let candidates = (manifests ?? []).filter { d in
             guard let p = d.platform else { return false }
             return p.os == platform.os && p.architecture == platform.architecture

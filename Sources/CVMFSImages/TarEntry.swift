@@ -1,20 +1,20 @@
 /// One member of a tar archive, with GNU long names and PAX records already applied.
-struct TarEntry: Sendable {
-    enum Kind: Sendable, Equatable {
+package struct TarEntry: Sendable {
+    package enum Kind: Sendable, Equatable {
         case regular, hardlink, symlink, characterDevice, blockDevice, directory, fifo
     }
 
-    var path: String
-    var kind: Kind
-    var mode: UInt32
-    var uid: UInt32
-    var gid: UInt32
-    var size: Int64
-    var mtime: Int64
-    var mtimeNanoseconds: Int64 = 0
-    var linkTarget: String
-    var deviceMajor: UInt32
-    var deviceMinor: UInt32
+    package var path: String
+    package var kind: Kind
+    package var mode: UInt32
+    package var uid: UInt32
+    package var gid: UInt32
+    package var size: Int64
+    package var mtime: Int64
+    package var mtimeNanoseconds: Int64 = 0
+    package var linkTarget: String
+    package var deviceMajor: UInt32
+    package var deviceMinor: UInt32
     /// `SCHILY.xattr.*` PAX records: extended attributes.
-    var xattrs: [(name: String, value: [UInt8])] = []
+    package var xattrs: [(name: String, value: [UInt8])] = []
 }

@@ -1,7 +1,7 @@
 /// Reads a tar stream entry by entry: ustar and old-GNU headers, GNU long names
 /// (`L`, `K`), PAX extended headers (`x`; global `g` headers are skipped) and base-256
 /// numeric fields. The caller reads or skips each entry's data before asking for the next.
-final class TarReader {
+package final class TarReader {
     private let source: ByteStream
     private let buffer: UnsafeMutableRawBufferPointer
     private var start = 0
@@ -11,7 +11,7 @@ final class TarReader {
     private var padding = 0
     private let name: String
 
-    init(source: ByteStream, name: String) {
+    package init(source: ByteStream, name: String) {
         self.source = source
         self.name = name
         buffer = .allocate(byteCount: 1 << 20, alignment: 16)
@@ -28,7 +28,7 @@ final class TarReader {
     }
 
     /// The next entry, or nil at the end of the archive.
-    func next() throws(ImageError) -> TarEntry? {
+    package func next() throws(ImageError) -> TarEntry? {
         try skipRest()
         var extensions = Extensions()
         while true {
@@ -144,7 +144,7 @@ final class TarReader {
     }
 
     /// Passes the current entry's data to `body` in pieces.
-    func readData(_ body: (UnsafeRawBufferPointer) throws(ImageError) -> Void) throws(ImageError) {
+    package func readData(_ body: (UnsafeRawBufferPointer) throws(ImageError) -> Void) throws(ImageError) {
         while remaining > 0 {
             if start == end { try fill() }
             let n = min(end - start, Int(clamping: remaining))
@@ -245,10 +245,13 @@ final class TarReader {
         var records: [String: [UInt8]] = [:]
         var i = 0
         while i < data.count {
+            // "<length> <key>=<value>\n", the length counting the whole record: it must reach
+            // past the space and end on the newline, or the key and value ranges would be reversed.
             guard let space = data[i...].firstIndex(of: 0x20),
                   let length = Int(String(decoding: data[i..<space], as: UTF8.self)), length > 0,
-                  i + length <= data.count, let equals = data[(space + 1)..<(i + length)].firstIndex(of: 0x3D)
-            else { throw .layer("\(name): malformed PAX header") }
+                  length <= data.count - i, space + 1 < i + length, data[i + length - 1] == 0x0A,
+                  let equals = data[(space + 1)..<(i + length - 1)].firstIndex(of: 0x3D)
+            else { throw .layer("\(name): malformed PAX header record at offset \(i) (not '<length> <key>=<value>\\n')") }
             let key = String(decoding: data[(space + 1)..<equals], as: UTF8.self)
             records[key] = Array(data[(equals + 1)..<(i + length - 1)])  // without the trailing newline
             i += length

@@ -112,4 +112,36 @@ struct CacheReconcileTests {
         #expect(CacheBreadcrumb(text: "\(hash.hex)T17") == CacheBreadcrumb(catalogHash: hash, timestamp: 17, revision: 0))
         #expect(CacheBreadcrumb(text: "nonsense") == nil)
     }
+
+    /// Sets one column of the first `cache_catalog` row of a closed cache.
+    func corrupt(_ dir: CacheTempDirectory, _ assignment: String) throws {
+        let db = try SQLiteDatabase(path: dir.path + "/cachedb", mode: .readWriteCreate)
+        try db.execute("UPDATE cache_catalog SET \(assignment) WHERE rowid = (SELECT MIN(rowid) FROM cache_catalog)")
+    }
+
+    @Test("a cachedb row with an impossible access sequence or size makes a private cache rebuild cachedb from the files (fuzz finding, was an overflow trap)",
+          arguments: ["acseq = 9223372036854775807", "size = -1", "size = 9223372036854775807"])
+    func impossibleRowRebuilds(assignment: String) throws {
+        let dir = CacheTempDirectory()
+        defer { dir.remove() }
+        let objects = try fill(dir)
+        try corrupt(dir, assignment)
+        let cache = try ObjectCache(path: dir.path, limit: 10 << 20)
+        #expect(cache.reconcileReport.databaseRecreated)
+        #expect(Set(cache.list().map(\.hash)) == Set(objects.map(\.hash)))
+        #expect(cache.usage().used == 3 * 20_000)
+    }
+
+    @Test("a shared cache refuses such a cachedb with a message that names the row and the value")
+    func impossibleRowShared() throws {
+        let dir = CacheTempDirectory()
+        defer { dir.remove() }
+        _ = try fill(dir)
+        try corrupt(dir, "acseq = 9223372036854775807")
+        #expect {
+            _ = try ObjectCache(path: dir.path, limit: 10 << 20, shared: true)
+        } throws: { error in
+            "\(error)".contains("has access sequence 9223372036854775807, outside 0...4611686018427387904")
+        }
+    }
 }

@@ -32,4 +32,15 @@ struct TarReaderTests {
         let entries = try Self.entries(tar)
         #expect(entries.map(\.size) == [6, 5])
     }
+
+    @Test("a PAX record whose length ends before its key, its '=' or its newline is refused with a message (fuzz finding, no crash)",
+          arguments: ["1 x", "4 a=", "5 a=b", "3 a=b\n", "9223372036854775807 a=b\n", "7 ab=cd"])
+    func malformedPaxRecord(record: String) throws {
+        var tar = TarBuilder()
+        tar.add("././@PaxHeader", type: UInt8(ascii: "x"), data: Array(record.utf8))
+        tar.file("a.txt", "alpha\n")
+        #expect(throws: ImageError.layer("test: malformed PAX header record at offset 0 (not '<length> <key>=<value>\\n')")) {
+            _ = try Self.entries(tar)
+        }
+    }
 }

@@ -82,14 +82,28 @@ final class CacheDatabase {
         do { return try body() } catch { throw .database(error) }
     }
 
-    /// All rows (used once, at open).
+    /// The largest object size and access sequence a row may hold: far beyond any real cache,
+    /// and small enough that the sums and `+ 1`s of the quota bookkeeping cannot overflow.
+    static let maximumSize: Int64 = 1 << 40
+    static let maximumSequence: Int64 = 1 << 62
+
+    /// All rows (used once, at open). A row with a negative or impossibly large size or
+    /// access sequence means the file is corrupt (`SQLITE_CORRUPT`): a private cache then
+    /// rebuilds `cachedb` from the files, instead of overflowing its quota arithmetic.
     func allRows() throws(CacheError) -> [Row] {
         let select = try prepare("SELECT sha1, size, acseq, path, type, pinned FROM cache_catalog")
         return try Self.mapping { () throws(SQLiteError) in
             var rows: [Row] = []
             while try select.step() {
-                rows.append(Row(sha1: select.string(at: 0) ?? "", size: select.int64(at: 1), acseq: select.int64(at: 2),
-                                path: select.string(at: 3) ?? "", type: select.int64(at: 4), pinned: select.int64(at: 5)))
+                let row = Row(sha1: select.string(at: 0) ?? "", size: select.int64(at: 1), acseq: select.int64(at: 2),
+                              path: select.string(at: 3) ?? "", type: select.int64(at: 4), pinned: select.int64(at: 5))
+                for (what, value, maximum) in [("size", row.size, Self.maximumSize), ("access sequence", row.acseq, Self.maximumSequence)]
+                where value < 0 || value > maximum {
+                    throw SQLiteError(extendedCode: SQLITE_CORRUPT,
+                                      message: "row '\(row.sha1)' has \(what) \(value), outside 0...\(maximum)",
+                                      sql: select.sql, databasePath: path)
+                }
+                rows.append(row)
             }
             return rows
         }

@@ -1,0 +1,133 @@
+#!/bin/bash
+# Fuzzes every parser harness of cvmfs-fuzz (Fuzz/, integration/fuzz/README.md).
+#
+#   integration/fuzz/run.sh SECONDS [HARNESS...]
+#
+# Builds the libFuzzer binary in its own scratch path (.build-fuzz, release, -DFUZZING
+# -sanitize=fuzzer,address), then runs the harnesses FUZZ_JOBS (2) at a time so that the
+# whole run takes about SECONDS of wall time, shared by weight (slower harnesses get more).
+# Each run starts from the seeds (integration/fuzz/corpus/<harness>), the regression inputs
+# (integration/fuzz/regressions/<harness>) and the corpus earlier runs grew
+# (.build-fuzz/corpus/<harness>, kept between runs). Writes a summary table of execs and
+# coverage per harness to <run folder>/summary.md; crash, timeout, leak and out-of-memory
+# inputs go to <run folder>/crashes/<harness>/. Exits non-zero if any harness failed.
+#
+# Environment: FUZZ_JOBS (2), FUZZ_OUT (run folder, default .build-fuzz/runs/<UTC time>),
+# FUZZ_TIMEOUT (seconds per input, 10), FUZZ_RSS_MB (memory limit per process, 2048),
+# FUZZ_SKIP_BUILD=1 (use the binary already built).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH="/opt/swift/usr/bin:$PATH"
+
+if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]] || [ "$1" -lt 1 ]; then
+    echo "usage: $0 SECONDS [HARNESS...]" >&2
+    exit 2
+fi
+total=$1
+shift
+jobs=${FUZZ_JOBS:-2}
+timeout=${FUZZ_TIMEOUT:-10}
+rss=${FUZZ_RSS_MB:-2048}
+scratch=.build-fuzz
+out=${FUZZ_OUT:-$scratch/runs/$(date -u +%Y%m%dT%H%M%SZ)}
+
+# Relative cost of one input: the harnesses that build and open an SQLite file per input get
+# more time, so that every harness reaches a similar number of inputs.
+declare -A weight=([catalog]=3 [cachedb]=3 [letter]=2 [certificate]=2 [object]=2)
+
+if [ $# -gt 0 ]; then
+    harnesses=("$@")
+else
+    harnesses=()
+    for dir in integration/fuzz/corpus/*/; do harnesses+=("$(basename "$dir")"); done
+fi
+for h in "${harnesses[@]}"; do
+    [ -d "integration/fuzz/corpus/$h" ] || { echo "no seed corpus integration/fuzz/corpus/$h" >&2; exit 2; }
+done
+
+if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ]; then
+    echo "== building the fuzz binary ($scratch, release, -sanitize=fuzzer,address)"
+    mkdir -p "$scratch"
+    if ! swift build -c release --scratch-path "$scratch" --product cvmfs-fuzz \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING > "$scratch/fuzz-build.log" 2>&1; then
+        grep -E "error:" "$scratch/fuzz-build.log" | head -n 20 >&2 || tail -n 20 "$scratch/fuzz-build.log" >&2
+        echo "fuzz build failed (log: $scratch/fuzz-build.log)" >&2
+        exit 1
+    fi
+fi
+binary=$(swift build -c release --scratch-path "$scratch" --show-bin-path)/cvmfs-fuzz
+[ -x "$binary" ] || { echo "no fuzz binary at $binary" >&2; exit 1; }
+
+# Scratch files of the harnesses (SQLite files, cache folders) on tmpfs when there is one.
+tmp=$(mktemp -d "${FUZZ_TMP:-$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp)}/cvmfs-fuzz-run.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$out/bin" "$out/logs"
+sum=0
+for h in "${harnesses[@]}"; do sum=$((sum + ${weight[$h]:-1})); done
+declare -A seconds
+for h in "${harnesses[@]}"; do
+    s=$((total * jobs * ${weight[$h]:-1} / sum))
+    seconds[$h]=$((s < 1 ? 1 : s))
+done
+
+run_one() {
+    local h=$1
+    local corpus=$scratch/corpus/$h crashes=$out/crashes/$h
+    mkdir -p "$corpus" "$crashes" "$tmp/$h"
+    ln -sf "$(realpath "$binary")" "$out/bin/fuzz-$h"
+    local inputs=("$corpus" "integration/fuzz/corpus/$h")
+    [ -d "integration/fuzz/regressions/$h" ] && inputs+=("integration/fuzz/regressions/$h")
+    # TMPDIR: the harness's scratch files; -close_fd_mask=1: the parsers' stdout is noise.
+    # SWIFT_BACKTRACE=enable=no: Swift's own crash handler reads memory ASan reports on.
+    SWIFT_BACKTRACE=enable=no TMPDIR="$(realpath "$tmp/$h")" "$out/bin/fuzz-$h" "${inputs[@]}" \
+        -max_total_time="${seconds[$h]}" -timeout="$timeout" -rss_limit_mb="$rss" -malloc_limit_mb="$rss" \
+        -detect_leaks=1 -print_final_stats=1 -close_fd_mask=1 -artifact_prefix="$crashes/" \
+        > "$out/logs/$h.log" 2>&1 && rc=0 || rc=$?
+    echo "$rc" > "$out/logs/$h.rc"
+}
+
+echo "== fuzzing ${#harnesses[@]} harnesses for about ${total} s, $jobs at a time (run folder $out)"
+running=0
+for h in "${harnesses[@]}"; do
+    if [ "$running" -ge "$jobs" ]; then wait -n || true; running=$((running - 1)); fi
+    echo "   $h: ${seconds[$h]} s"
+    run_one "$h" &
+    running=$((running + 1))
+done
+wait || true
+
+failed=0
+{
+    echo "| harness | seconds | inputs run | inputs/s | coverage (edges) | features | corpus | peak RSS | result |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+    for h in "${harnesses[@]}"; do
+        log=$out/logs/$h.log
+        rc=$(cat "$out/logs/$h.rc" 2>/dev/null || echo "?")
+        execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+        speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+        peak=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -n 1)
+        last=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
+        cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<< "$last")
+        ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<< "$last")
+        corp=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<< "$last")
+        artifacts=$(find "$out/crashes/$h" -type f | wc -l)
+        result=ok
+        if [ "$rc" != 0 ] || [ "$artifacts" -gt 0 ]; then
+            result="FAILED (exit $rc"
+            grep -qE "ERROR: libFuzzer: timeout|ALARM" "$log" && result+=", timeout"
+            grep -qE "LeakSanitizer" "$log" && result+=", leak"
+            grep -qE "out-of-memory|malloc\(.*\) exceeds" "$log" && result+=", out of memory"
+            grep -qE "deadly signal|AddressSanitizer|Fatal error|invariant broken" "$log" && result+=", crash"
+            result+="; $artifacts input(s) in $out/crashes/$h)"
+            failed=1
+        fi
+        echo "| $h | ${seconds[$h]} | ${execs:-?} | ${speed:-?} | ${cov:-?} | ${ft:-?} | ${corp:-?} | ${peak:-?} MB | $result |"
+    done
+} > "$out/summary.md"
+cat "$out/summary.md"
+if [ "$failed" != 0 ]; then
+    echo "fuzzing found problems: logs in $out/logs, inputs in $out/crashes" >&2
+    echo "replay one: $binary <input> with CVMFS_FUZZ_HARNESS=<harness>, or \$(swift build --show-bin-path)/cvmfs-fuzz replay <harness> <input>" >&2
+    exit 1
+fi
+echo "== fuzzing passed (summary: $out/summary.md)"
