@@ -284,12 +284,5 @@ public final class Replicator: @unchecked Sendable {
         }
     }
 
-    static func utcNow() -> String {
-        var t = time(nil)
-        var fields = tm()
-        gmtime_r(&t, &fields)
-        var buffer = [CChar](repeating: 0, count: 64)
-        strftime(&buffer, buffer.count, "%a %b %e %H:%M:%S UTC %Y", &fields)
-        return String(cString: buffer)
-    }
+    static func utcNow() -> String { UTCDate.string(Int64(time(nil)), format: "%a %b %e %H:%M:%S UTC %Y") }
 }

@@ -13,15 +13,6 @@ struct MountSessionTagTests {
     /// Three hours ago, so the whitelist signed then is still valid.
     static let first = Int64(time(nil)) / 1000 * 1000 - 10_800
 
-    /// UNIX seconds in CVMFS_REPOSITORY_DATE's form.
-    static func utc(_ seconds: Int64) -> String {
-        var t = time_t(seconds)
-        var fields = tm()
-        gmtime_r(&t, &fields)
-        var buffer = [CChar](repeating: 0, count: 32)
-        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &fields)
-        return String(cString: buffer)
-    }
 
     /// Revisions 1 (tagged `release-1`), 2 and 3, published 1000 s apart; file.txt says which.
     static func publishThree() throws -> PublishedMount {
@@ -70,7 +61,7 @@ struct MountSessionTagTests {
         let mount = try Self.publishThree()
         defer { mount.close() }
         // Between revisions 2 and 3.
-        let session = try MountSession(configuration: try mount.configuration(["CVMFS_REPOSITORY_DATE": Self.utc(Self.first + 1500), "CVMFS_CACHE_BASE": mount.scratch + "/cache3"]))
+        let session = try MountSession(configuration: try mount.configuration(["CVMFS_REPOSITORY_DATE": UTCDate.string(Self.first + 1500), "CVMFS_CACHE_BASE": mount.scratch + "/cache3"]))
         defer { session.shutDown() }
         #expect(try Self.content(session) == "revision 2\n")
         #expect(UTCDate.parse("2023-11-14T22:38:20Z") == 1_700_001_500)

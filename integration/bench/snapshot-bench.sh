@@ -59,7 +59,7 @@ run_snapshot() {  # run_snapshot LABEL PORT DIR
 }
 run_serial() {  # run_serial LABEL PORT COUNT
     local t0 t1 list="$WORK/urls.$2" out="$WORK/wget.$2"
-    (cd "$S0" && find data -type f ! -path '*/txn/*' | head -n "$3" | sed "s|^|http://127.0.0.1:$2/cvmfs/$FQRN/|") > "$list"
+    (cd "$S0" && find data -type f ! -path '*/txn/*' | awk -v n="$3" -v p="http://127.0.0.1:$2/cvmfs/$FQRN/" 'NR <= n { print p $0 }') > "$list"  # awk reads to the end: head would SIGPIPE find
     rm -rf "$out"; mkdir -p "$out"
     t0=$(now)
     wget -q -x -nH -P "$out" -i "$list"

@@ -27,4 +27,14 @@ public enum UTCDate {
         fields.tm_sec = second
         return Int64(timegm(&fields))
     }
+
+    /// UNIX seconds in UTC with a `strftime` pattern; by default the form `parse` reads.
+    public static func string(_ seconds: Int64, format: String = "%Y-%m-%dT%H:%M:%SZ") -> String {
+        var t = time_t(seconds)
+        var fields = tm()
+        gmtime_r(&t, &fields)
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = strftime(&buffer, buffer.count, format, &fields)
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }
