@@ -77,6 +77,11 @@ http {
         # Like a Stratum 1 (upstream's Apache config): content-addressed objects never change,
         # so proxies may keep them; without this, squid revalidates every recently written file.
         location ~ /data/ { expires 3d; }
+        # The manifest and whitelist change with each revision, here often twice in one second,
+        # which a revalidation by Last-Modified (1 s resolution) cannot tell apart: proxies must
+        # not keep them (upstream's stratum 1 lets them keep it 61 s), so a remount right after
+        # a snapshot sees the new revision.
+        location ~ /\.cvmfs(published|whitelist)\$ { add_header Cache-Control "no-store"; etag off; if_modified_since off; }
     }
 }
 CONF

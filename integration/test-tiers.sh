@@ -24,7 +24,7 @@ publish() { "$BIN" publish "$SRC" "$S0" --name "$FQRN" --keys "$WORK/keys" "$@" 
 snapshot() { "$BIN" snapshot "http://127.0.0.1:$NGINX_PORT_S0/cvmfs/$FQRN" "$WORK/$1/cvmfs/$FQRN" --key "$KEY" --quiet "${@:2}"; }
 listing() { python3 "$LISTING" "$1"; }
 revision_held() { grep -a '^S' "$1/.cvmfspublished" | head -1 | cut -c2-; }
-remount() { "$BIN" talk -p "$(getfattr --absolute-names --only-values -n user.talk_socket "$1")" remount sync > /dev/null; }
+remount() { "$BIN" talk -p "$(getfattr --absolute-names --only-values -n user.talk_socket "$1")" remount sync > "$WORK/remount.out" 2>&1 || { cat "$WORK/remount.out" >&2; return 1; }; }
 # same_files A B: every file of replica folder B is byte-identical to A's (B may lack A's older objects).
 same_files() {
     local f
