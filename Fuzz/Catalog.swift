@@ -9,7 +9,10 @@ import CVMFSFormat
 /// properties, walks the tree from the root (lookup, listing, xattrs, chunk lists, variant
 /// symlinks) and checks what the reader promises: listed names are safe path components,
 /// a listed entry looks up to the same row, chunk lists are contiguous, xattr blobs
-/// round-trip.
+/// round-trip. A whole SQLite file may have an index that disagrees with its table (the
+/// listing reads `idx_catalog_parent`, a lookup the table); the reader cannot see that
+/// without `PRAGMA integrity_check`, which it does not run on catalogs whose hash was
+/// verified, so listing and lookup are compared only for files that pass the check.
 let catalogHarness = Harness(
     name: "catalog",
     summary: "Catalog(path:) on fuzzed rows: properties, lookup, listing, xattrs, chunks, nested catalogs, symlinks"
@@ -18,13 +21,15 @@ let catalogHarness = Harness(
     let mode = input.byte()
     let path = scratchDirectory + "/catalog.db"
     var paths: [[UInt8]] = [[]]
+    var indexesAgree = true
     if mode & 0x80 != 0 {
         writeFile(path, input.rest())
+        indexesAgree = CatalogBuilder.passesIntegrityCheck(path)
     } else {
         guard CatalogBuilder.build(path: path, mode: mode, input: &input, paths: &paths) else { return }
     }
     guard let catalog = try? Catalog(path: path) else { return }
-    CatalogExercise.run(catalog, paths: paths)
+    CatalogExercise.run(catalog, paths: paths, indexesAgree: indexesAgree)
 }
 
 private enum CatalogBuilder {
@@ -41,6 +46,17 @@ private enum CatalogBuilder {
                                "volatile", "root_prefix", "cvmfs_swift_profiles"]
     static let counterNames = ["self_regular", "self_dir", "self_symlink", "self_chunked", "subtree_regular",
                                "subtree_file_size", "self_nested", "self_xattr", "subtree_chunked_size"]
+
+    /// Whether SQLite finds the file whole, its indexes matching its tables.
+    static func passesIntegrityCheck(_ path: String) -> Bool {
+        do throws(SQLiteError) {
+            let db = try SQLiteDatabase(path: path, mode: .readOnly)
+            let check = try db.prepare("PRAGMA integrity_check(1)")
+            return try check.step() && check.string(at: 0) == "ok"
+        } catch {
+            return false
+        }
+    }
 
     /// Writes the catalog `input` describes; false when SQLite refused it as a whole.
     static func build(path: String, mode: UInt8, input: inout FuzzReader, paths: inout [[UInt8]]) -> Bool {
@@ -138,7 +154,7 @@ private enum CatalogBuilder {
 private enum CatalogExercise {
     static let variables = ["ARCH": "x86_64", "EMPTY": "", "CVMFS_FIXTURE_ARCH": "x86_64"]
 
-    static func run(_ catalog: Catalog, paths: [[UInt8]]) {
+    static func run(_ catalog: Catalog, paths: [[UInt8]], indexesAgree: Bool) {
         _ = (catalog.revision, catalog.ttl, catalog.lastModified, catalog.previousRevision, catalog.isVolatile)
         _ = (catalog.isRoot, catalog.statistics, catalog.maxRowID, catalog.schema, catalog.schemaRevision)
         for reference in catalog.nestedCatalogs() {
@@ -161,8 +177,8 @@ private enum CatalogExercise {
                 visited += 1
                 FuzzCheck.require(Catalog.isValidName(child.nameBytes) || child.pathHash == catalog.rootPathHash,
                                   "listing returned an unsafe name \(child.nameBytes)")
-                FuzzCheck.require(child.parentHash == directory, "listing returned a child of another directory")
-                if let again = try? catalog.lookup(child.pathHash) {
+                FuzzCheck.require(!indexesAgree || child.parentHash == directory, "listing returned a child of another directory")
+                if indexesAgree, let again = try? catalog.lookup(child.pathHash) {
                     FuzzCheck.require(again.rowID == child.rowID && again == child, "lookup of a listed entry gives another row")
                 }
                 visit(child, in: catalog)
