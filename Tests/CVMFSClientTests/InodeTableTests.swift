@@ -16,7 +16,12 @@ struct InodeTableTests {
         try writer.add(path: "", entry: DirectoryEntry(name: [], mode: 0o040755, linkCount: 2))
         _ = try writer.finish(subtree: CatalogCounters())
         let hash = ContentHash(printable: "058dca2f4afaa08a135dc62af2ed255947a89634")!
-        return (MountedCatalog(catalog: try Catalog(path: file), hash: hash, mountpoint: "", inodeOffset: 0), dir)
+        // A provider that is never asked for anything: the catalog's unpin finds nothing pinned.
+        let cache = try ObjectCache(path: dir.appendingPathComponent("cache").path, limit: 1 << 20)
+        let provider = CachedObjectProvider(cache: cache, downloader: try Downloader(settings: .test(hosts: ["http://127.0.0.1:9"])))
+        let mounted = MountedCatalog(catalog: try Catalog(path: file), hash: hash, mountpoint: "", inodeOffset: 0,
+                                     provider: provider, census: CatalogCensus())
+        return (mounted, dir)
     }
 
     static func record(parent: UInt64, catalog: MountedCatalog, type: UInt8) -> InodeRecord {

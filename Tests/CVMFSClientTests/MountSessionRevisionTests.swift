@@ -78,6 +78,41 @@ struct MountSessionRevisionTests {
         #expect(!session.isOffline)
     }
 
+    @Test("an old revision's catalog stays pinned while an inode or an open file of it is held, and is unpinned and closed when the last goes")
+    func oldCatalogsAreReleased() throws {
+        let mount = try PublishedMount(label: "revision-release", tree: Self.write)
+        defer { mount.close() }
+        let session = mount.session
+        let fs = mount.fileSystem
+        let root = RepositoryFileSystem.root
+        let first = session.manifest.rootCatalog
+        func pinnedCatalogs() -> Set<ContentHash> {
+            Set(session.cache.list().filter { $0.pinned && $0.kind == .catalog }.map(\.hash))
+        }
+        #expect(pinnedCatalogs() == [first])
+
+        let held = try fs.lookup(root, "changed.txt")
+        let stable = try fs.lookup(root, "stable.txt")
+        let opened = try fs.open(stable.inode)
+        try Self.change(mount)
+        #expect(try session.checkForNewRevision() == .switched(from: 1, to: 2))
+        let second = session.manifest.rootCatalog
+        #expect(pinnedCatalogs() == [first, second], "revision 1's catalog is still in use")
+        #expect(session.answer("internal affairs").contains("catalogs.open: 2 "))
+
+        // The kernel forgets the inode; the open file still reads revision 1.
+        fs.forget(held.inode, count: 1)
+        #expect(pinnedCatalogs() == [first, second])
+        #expect(try fs.readToEnd(opened.handle) == Self.stable)
+        // stable.txt's own inode is still held by the kernel's lookup, then it goes too.
+        fs.release(opened.handle)
+        #expect(pinnedCatalogs() == [first, second])
+        fs.forget(stable.inode, count: 1)
+        #expect(pinnedCatalogs() == [second], "nothing of revision 1 is held any more")
+        #expect(session.answer("internal affairs").contains("catalogs.open: 1 "))
+        #expect(try fs.contents(of: try fs.lookup(root, "changed.txt").inode) == Self.new)
+    }
+
     @Test("the talk command remount applies a new revision, and says so")
     func talkRemount() throws {
         let mount = try PublishedMount(label: "revision-talk", tree: Self.write)

@@ -12,11 +12,17 @@ public final class CatalogTree: Sendable {
     /// Profiled directories named by the attached catalogs, not started yet.
     public let profiledDirectories = ProfiledDirectories()
 
-    public init(rootHash: ContentHash, provider: any ObjectProvider, generation: UInt64) throws(FileSystemError) {
+    /// Catalogs of every revision still referred to (`census`, shared by a mount's trees).
+    let census: CatalogCensus
+
+    public init(rootHash: ContentHash, provider: any ObjectProvider, generation: UInt64,
+                census: CatalogCensus = CatalogCensus()) throws(FileSystemError) {
         self.provider = provider
+        self.census = census
         let catalog = try Self.open(rootHash, provider: provider)
         let offset = 255 &+ generation
-        root = MountedCatalog(catalog: catalog, hash: rootHash, mountpoint: "", inodeOffset: offset)
+        root = MountedCatalog(catalog: catalog, hash: rootHash, mountpoint: "", inodeOffset: offset,
+                              provider: provider, census: census)
         gauge = Mutex(offset &+ UInt64(max(0, catalog.maxRowID)))
         profiledDirectories.register(catalog)
     }
@@ -54,12 +60,13 @@ public final class CatalogTree: Sendable {
                 gauge = gauge &+ UInt64(max(0, catalog.maxRowID))
                 return offset
             }
-            let mounted = MountedCatalog(catalog: catalog, hash: hash, mountpoint: reference.path, inodeOffset: offset)
+            let mounted = MountedCatalog(catalog: catalog, hash: hash, mountpoint: reference.path, inodeOffset: offset,
+                                         provider: provider, census: census)
             children[reference.path] = mounted
             profiledDirectories.register(catalog)
             return (mounted, false)
         }
-        // The winner's copy stays pinned for the mount; ours was a second pin.
+        // The winner holds its pin until it is released; ours was a second pin.
         if lostRace { provider.unpin(hash) }
         return mounted
     }
@@ -69,6 +76,7 @@ public final class CatalogTree: Sendable {
         do {
             return try Catalog(path: file, hash: hash)
         } catch {
+            provider.unpin(hash)
             throw .catalog(error)
         }
     }

@@ -3,6 +3,12 @@ import CVMFSFormat
 
 /// A catalog attached to the tree at its mount point, with the inode range
 /// it was given when attached (docs/format/catalogs.md §10).
+///
+/// It holds the pin on its cache file and the SQLite connection for as long
+/// as anything refers to it: its tree while that is the mounted revision, and
+/// after a switch the inodes the kernel still holds, open listings and open
+/// files of the old revision. The last of them to go unpins the file, so old
+/// revisions' catalogs do not pile up over weeks of publishing.
 public final class MountedCatalog: Sendable {
     public let catalog: Catalog
     public let hash: ContentHash
@@ -14,12 +20,24 @@ public final class MountedCatalog: Sendable {
     private let hardlinkInodes = Mutex<[UInt32: UInt64]>([:])
     /// Nested catalogs attached below this one, by mount point.
     let children = Mutex<[String: MountedCatalog]>([:])
+    private let provider: any ObjectProvider
+    private let census: CatalogCensus
 
-    init(catalog: Catalog, hash: ContentHash, mountpoint: String, inodeOffset: UInt64) {
+    /// Takes over the pin `provider.catalogFile(hash)` took.
+    init(catalog: Catalog, hash: ContentHash, mountpoint: String, inodeOffset: UInt64,
+         provider: any ObjectProvider, census: CatalogCensus) {
         self.catalog = catalog
         self.hash = hash
         self.mountpoint = mountpoint
         self.inodeOffset = inodeOffset
+        self.provider = provider
+        self.census = census
+        census.opened()
+    }
+
+    deinit {
+        provider.unpin(hash)
+        census.closed()
     }
 
     /// The inode of an entry of this catalog. Members of a hardlink group

@@ -76,18 +76,23 @@ struct InodeTable: Sendable {
     }
 
     /// Drops `count` kernel references; the record goes with the last one.
-    mutating func forget(_ inode: UInt64, count references: UInt64) {
-        guard let (page, index) = location(inode) else { return }
+    /// Returns that record's catalog, for the caller to let go of outside the
+    /// table's lock: the last reference to an old revision's catalog closes it.
+    @discardableResult
+    mutating func forget(_ inode: UInt64, count references: UInt64) -> MountedCatalog? {
+        guard let (page, index) = location(inode) else { return nil }
         if page.slots[index].lookups > references {
             page.slots[index].lookups -= references
-            return
+            return nil
         }
+        let catalog = page.slots[index].catalog
         forgottenNameBytes += Int(page.slots[index].nameCount)
         page.slots[index] = Slot()
         page.live -= 1
         count -= 1
         if page.live == 0 { pages[inode >> Self.pageShift] = nil }
         if forgottenNameBytes > 4096 && forgottenNameBytes * 2 > names.count { compactNames() }
+        return catalog
     }
 
     /// Replaces the record of an inode the kernel holds, keeping its count and name.

@@ -88,7 +88,8 @@ public final class RepositoryFileSystem: FileSystemCore {
 
     public func forget(_ inode: UInt64, count: UInt64) {
         guard inode != Self.rootInode else { return }
-        inodes.withLock { $0.forget(inode, count: count) }
+        let released = inodes.withLock { $0.forget(inode, count: count) }
+        withExtendedLifetime(released) {}
     }
 
     /// Read again from the catalog row: the kernel asks only when its
@@ -168,7 +169,14 @@ public final class RepositoryFileSystem: FileSystemCore {
         guard let rootEntry = try Self.catalogLookup(newTree.root.catalog, PathHash(path: "")) else {
             throw .inconsistent("root catalog \(newTree.root.catalog.label) has no root entry")
         }
-        currentTree.withLock { $0 = newTree }
+        // The old tree is let go of at the end, outside the locks: its catalogs
+        // close (and unpin) there unless old inodes still refer to them.
+        let previous = currentTree.withLock { tree in
+            let previous = tree
+            tree = newTree
+            return previous
+        }
+        defer { withExtendedLifetime(previous) {} }
         profiles?.cancelAll()
         misses.withLock { $0.removeAll() }
         let root = makeRecord(pathHash: PathHash(path: ""), parent: Self.rootInode, entry: rootEntry, catalog: newTree.root)

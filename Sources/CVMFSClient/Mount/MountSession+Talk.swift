@@ -160,6 +160,7 @@ extension MountSession {
             cache.pinned_bytes: \(usage.pinned)
             cache.limit_bytes: \(usage.limit)
             catalogs.loaded: \(fs.tree.attached.count)
+            catalogs.open: \(fs.tree.census.open) (all revisions: older ones stay open while the kernel holds their inodes)
             inodes.max: \(fs.tree.inodeLimit)
             files.open: \(fs.openFileCount)
             io_errors: \(ioErrorCount)
