@@ -8,7 +8,7 @@ extension FileSystemError {
     /// This is the only place where core errors become errno values.
     public var errno: Int32 {
         switch self {
-        case .notFound: return ENOENT
+        case .notFound, .notFoundUncached: return ENOENT
         case .object(_, let cause): return cause.isNoSpace ? ENOSPC : EIO
         case .catalog, .read, .inconsistent: return EIO
         case .notADirectory: return ENOTDIR

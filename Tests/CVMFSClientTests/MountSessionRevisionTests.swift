@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 @testable import CVMFSClient
 import CVMFSFormat
@@ -111,6 +112,22 @@ struct MountSessionRevisionTests {
         #expect(pinnedCatalogs() == [second], "nothing of revision 1 is held any more")
         #expect(session.answer("internal affairs").contains("catalogs.open: 1 "))
         #expect(try fs.contents(of: try fs.lookup(root, "changed.txt").inode) == Self.new)
+    }
+
+    @Test("names the kernel cached as missing are invalidated at a switch with the cached entries, once each")
+    func missesAreTakenBack() throws {
+        let mount = try PublishedMount(label: "revision-misses", tree: Self.write)
+        defer { mount.close() }
+        let fs = mount.fileSystem
+        let root = RepositoryFileSystem.root
+        let invalidated = Mutex<[[UInt8]]>([])
+        mount.session.setKernelInvalidator { entries in invalidated.withLock { $0 += entries.map(\.name) } }
+        for _ in 0..<3 { #expect(fileSystemError { try fs.lookup(root, "added.txt") } == .notFound) }
+        _ = try fs.lookup(root, "stable.txt")
+        try Self.change(mount)
+        #expect(try mount.session.checkForNewRevision() == .switched(from: 1, to: 2))
+        #expect(invalidated.withLock { $0 }.sorted { $0.lexicographicallyPrecedes($1) } == [Array("added.txt".utf8), Array("stable.txt".utf8)])
+        #expect(try fs.contents(of: try fs.lookup(root, "added.txt").inode) == Array("new here\n".utf8))
     }
 
     @Test("the talk command remount applies a new revision, and says so")

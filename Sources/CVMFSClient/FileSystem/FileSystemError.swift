@@ -7,6 +7,9 @@ import CVMFSFormat
 public enum FileSystemError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The path does not exist (cacheable as a negative entry).
     case notFound
+    /// The path does not exist, and the kernel must not cache that: more
+    /// misses are cached already than a revision switch would take back (`KernelMissLog`).
+    case notFoundUncached
     /// A catalog could not be opened or read: SQLite failed, a row is
     /// corrupt, or a name would escape its directory.
     case catalog(CatalogError)
@@ -44,7 +47,7 @@ public enum FileSystemError: Error, Sendable, Equatable, CustomStringConvertible
 
     public var description: String {
         switch self {
-        case .notFound: return "no such file or directory"
+        case .notFound, .notFoundUncached: return "no such file or directory"
         case .catalog(let cause): return "\(cause)"
         case .object(let object, let cause): return "object \(object): \(cause)"
         case .read(let path, let code): return "reading \(path): \(errnoText(code))"

@@ -21,6 +21,8 @@ public final class RepositoryFileSystem: FileSystemCore {
     let inodes = Mutex(InodeTable())
     /// Path hashes known not to exist in this revision.
     let misses = Mutex(NegativeLookupCache())
+    /// Misses the kernel caches as negative entries, taken back at a switch.
+    let kernelMisses = Mutex(KernelMissLog())
     let directories = Mutex<[UInt64: Listing]>([:])
     let files = Mutex<[UInt64: OpenFile]>([:])
     let nextHandle = Atomic<UInt64>(1)
@@ -58,12 +60,14 @@ public final class RepositoryFileSystem: FileSystemCore {
         path.append(UInt8(ascii: "/"))
         path.append(contentsOf: name)
         let pathHash = path.withUnsafeBytes { PathHash(path: $0) }
-        if misses.withLock({ $0.contains(pathHash) }) { throw .notFound }
+        if misses.withLock({ $0.contains(pathHash) }) {
+            throw kernelMisses.withLock { $0.record(parent: parent, name: name, pathHash: pathHash) } ? .notFound : .notFoundUncached
+        }
         let tree = self.tree
         let catalog = try countingIOErrors { () throws(FileSystemError) in try tree.catalog(for: path, includeExact: false) }
         guard let entry = try countingIOErrors({ () throws(FileSystemError) in try Self.catalogLookup(catalog.catalog, pathHash) }) else {
             misses.withLock { $0.insert(pathHash) }
-            throw .notFound
+            throw kernelMisses.withLock { $0.record(parent: parent, name: name, pathHash: pathHash) } ? .notFound : .notFoundUncached
         }
         let record = makeRecord(pathHash: pathHash, parent: parent, entry: entry, catalog: catalog)
         let attributes = makeAttributes(entry, inode: catalog.inode(of: entry))
@@ -180,9 +184,10 @@ public final class RepositoryFileSystem: FileSystemCore {
         profiles?.cancelAll()
         misses.withLock { $0.removeAll() }
         let root = makeRecord(pathHash: PathHash(path: ""), parent: Self.rootInode, entry: rootEntry, catalog: newTree.root)
+        let negative = kernelMisses.withLock { $0.takeAll() }
         return inodes.withLock { table in
             table.replace(Self.rootInode, with: root)
-            var cached: [(parent: UInt64, name: [UInt8])] = []
+            var cached = negative
             table.forEach { inode, parent, name in
                 guard inode != Self.rootInode else { return }
                 cached.append((parent, Array(name)))
