@@ -24,4 +24,7 @@ echo "== fuzz harnesses (seeds, regression inputs, a short run; integration/fuzz
 
 echo "== integration tests"
 CVMFS_SWIFT_BIN="$(swift build -c release --show-bin-path)/cvmfs-swift" ./integration/run-all.sh
+
+echo "== soak, 2 minutes (integration/soak.sh; the README has a 30-minute run)"
+CVMFS_SWIFT_BIN="$(swift build -c release --show-bin-path)/cvmfs-swift" timeout 600 ./integration/soak.sh 2
 echo "== all tests passed"
