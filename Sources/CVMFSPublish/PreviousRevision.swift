@@ -65,21 +65,20 @@ extension ScratchFolder {
 
     /// Inflates and verifies a catalog object into this folder and opens it.
     func openCatalog(_ hash: ContentHash, from source: FolderSource) throws(PublishError) -> Catalog {
-        let objectPath = hash.objectPath(suffix: .catalog)
+        let file = try inflateObject(hash, suffix: .catalog, of: source, as: hash.description)
+        do { return try Catalog(path: file, hash: hash) } catch {
+            throw .existingRepository(path: source.root, reason: "catalog \(hash.objectPath(suffix: .catalog)): \(error)")
+        }
+    }
+
+    /// Inflates and verifies a stored object of the repository in `source` into this folder.
+    /// A failure to write here is the output's; a missing or corrupt object is the repository's.
+    func inflateObject(_ hash: ContentHash, suffix: ObjectSuffix, of source: FolderSource, as name: String) throws(PublishError) -> String {
         do {
-            let stored = try source.read(objectPath)
-            let plain = try ObjectDecoder.decode(stored, expected: hash, compression: .zlib)
-            let file = path + "/" + hash.description
-            let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            guard fd >= 0 else { throw PublishError.output(path: file, reason: errnoText()) }
-            let written = plain.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            close(fd)
-            guard written == plain.count else { throw PublishError.output(path: file, reason: "short write") }
-            return try Catalog(path: file, hash: hash)
-        } catch let error as PublishError {
-            throw error
+            return try inflate(hash, suffix: suffix, from: source, as: name)
         } catch {
-            throw .existingRepository(path: source.root, reason: "catalog \(objectPath): \(error)")
+            if case .local(let path, let reason) = error, path.hasPrefix(self.path + "/") { throw .output(path: path, reason: reason) }
+            throw .existingRepository(path: source.root, reason: "\(error)")
         }
     }
 }

@@ -66,10 +66,14 @@ public struct RetainedRevisions {
     }
 
     /// Marks a catalog, its objects and its nested catalogs; a nested catalog
-    /// already marked (shared between revisions) is not read again.
+    /// already marked (shared between revisions) is not read again. Nested
+    /// catalogs are opened one at a time and their scratch copies unlinked once
+    /// read, so a revision with thousands of them needs neither thousands of
+    /// descriptors nor their inflated size on disk.
     private mutating func mark(_ root: Catalog, hash: ContentHash, scratch: ScratchFolder, source: FolderSource) throws(PublishError) {
-        var pending = [(root, hash)]
-        while let (catalog, catalogHash) = pending.popLast() {
+        var pending: [ContentHash] = []
+        var next: (Catalog, ContentHash)? = (root, hash)
+        while let (catalog, catalogHash) = next {
             objectPaths.insert(catalogHash.objectPath(suffix: .catalog))
             do {
                 for object in try catalog.referencedObjects() { objectPaths.insert(object.hash.objectPath(suffix: object.suffix)) }
@@ -78,25 +82,18 @@ public struct RetainedRevisions {
             }
             for reference in catalog.nestedCatalogs() where !reference.isBindMountpoint {
                 guard let nested = reference.hash, !objectPaths.contains(nested.objectPath(suffix: .catalog)) else { continue }
-                pending.append((try scratch.openCatalog(nested, from: source), nested))
+                objectPaths.insert(nested.objectPath(suffix: .catalog))
+                pending.append(nested)
             }
+            unlink(catalog.path)
+            next = try pending.popLast().map { nested throws(PublishError) in (try scratch.openCatalog(nested, from: source), nested) }
         }
     }
 
     static func tags(_ history: ContentHash, scratch: ScratchFolder, folder: String) throws(PublishError) -> [RepositoryTag] {
-        let objectPath = history.objectPath(suffix: .history)
-        guard let stored = SmallFile.read(folder + "/" + objectPath, limit: RevisionBookkeeping.databaseLimit) else {
-            throw .existingRepository(path: folder, reason: "cannot read the history \(objectPath): \(errnoText())")
-        }
-        let file = scratch.path + "/tags"
-        do {
-            let plain = try ObjectDecoder.decode(stored, expected: history, compression: .zlib)
-            if let problem = SmallFile.write(file, plain, mode: 0o600) { throw PublishError.output(path: file, reason: problem) }
-            return try HistoryDatabase.open(path: file, writable: false).tags()
-        } catch let error as PublishError {
-            throw error
-        } catch {
-            throw .existingRepository(path: folder, reason: "history \(objectPath): \(error)")
+        let file = try scratch.inflateObject(history, suffix: .history, of: FolderSource(root: folder), as: "tags")
+        do { return try HistoryDatabase.open(path: file, writable: false).tags() } catch {
+            throw .existingRepository(path: folder, reason: "history \(history.objectPath(suffix: .history)): \(error)")
         }
     }
 }

@@ -21,7 +21,7 @@ struct RevisionBookkeeping {
         do {
             let history: HistoryDatabase
             if let previous {
-                try inflate(previous, suffix: .history, to: file)
+                _ = try scratch.inflateObject(previous, suffix: .history, of: FolderSource(root: store.root), as: "history")
                 history = try HistoryDatabase.open(path: file, writable: true)
                 try history.setPreviousRevision(previous)
             } else {
@@ -93,17 +93,6 @@ struct RevisionBookkeeping {
         return try stored.get()
     }
 
-    private func inflate(_ hash: ContentHash, suffix: ObjectSuffix, to file: String) throws(PublishError) {
-        let objectPath = store.root + "/" + hash.objectPath(suffix: suffix)
-        guard let stored = SmallFile.read(objectPath, limit: Self.databaseLimit) else {
-            throw .existingRepository(path: store.root, reason: "cannot read \(hash.objectPath(suffix: suffix)): \(errnoText())")
-        }
-        let plain: [UInt8]
-        do { plain = try ObjectDecoder.decode(stored, expected: hash, compression: .zlib) } catch {
-            throw .existingRepository(path: store.root, reason: "\(hash.objectPath(suffix: suffix)): \(error)")
-        }
-        if let problem = SmallFile.write(file, plain, mode: 0o600) { throw .output(path: file, reason: problem) }
-    }
 
     private func copy(_ source: String, to file: String) throws(PublishError) {
         guard let bytes = SmallFile.read(source, limit: Self.databaseLimit) else {

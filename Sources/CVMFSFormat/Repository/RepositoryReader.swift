@@ -85,27 +85,7 @@ public final class RepositoryReader {
     /// The catalog with this hash, downloaded, verified and inflated once.
     public func catalog(_ hash: ContentHash) throws(RepositoryError) -> Catalog {
         if let open = catalogs[hash] { return open }
-        let file = scratch.path + "/" + hash.description + ".sqlite"
-        let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw .local(path: file, reason: String(cString: strerror(errno))) }
-        do {
-            try streamObject(hash, suffix: .catalog, compression: .zlib, expectedSize: nil) { (bytes: UnsafeRawBufferPointer) throws(ObjectError) in
-                var offset = 0
-                while offset < bytes.count {
-                    let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw .sinkFailed(object: hash, reason: "cannot write \(file): \(String(cString: strerror(errno)))")
-                    }
-                    offset += n
-                }
-            }
-        } catch {
-            close(fd)
-            unlink(file)
-            throw error
-        }
-        close(fd)
+        let file = try scratch.inflate(hash, suffix: .catalog, from: source, as: hash.description + ".sqlite")
         do {
             let catalog = try Catalog(path: file, hash: hash)
             catalogs[hash] = catalog
