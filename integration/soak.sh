@@ -21,7 +21,7 @@ MINUTES=${1:-2}
 [[ $MINUTES =~ ^[0-9]+$ ]] && [ "$MINUTES" -ge 1 ] || fail "usage: $0 MINUTES"
 PERIOD=${SOAK_PERIOD:-5}
 READERS=${SOAK_READERS:-8}
-QUOTA_MB=${SOAK_QUOTA_MB:-64}
+QUOTA_MB=${SOAK_QUOTA_MB:-24}
 SOAK="$HERE/soak.py"
 END=$(( $(date +%s) + MINUTES * 60 ))
 CHECKPOINT=$(( $(date +%s) + (MINUTES >= 10 ? 300 : MINUTES * 30) ))
@@ -90,6 +90,7 @@ remount_b() {
     remounts_b=$((remounts_b + 1))
 }
 
+start=$(figures "$PID_A" "$WORK/cache-a" "$MNT_A" "$WORK/a.conf")
 checkpoint=""
 kills=0 remounts_a=0 remounts_b=0 tick=0
 started=$(date +%s)
@@ -150,6 +151,7 @@ problems=$(cat "$WORK"/reader-*.json.errors 2>/dev/null | head -n 20)
 [ -n "$problems" ] && echo "$problems" >&2
 [ -s "$WORK/readers.stderr" ] && { tail -n 20 "$WORK/readers.stderr" >&2; fail "a reader crashed"; }
 
+read -r rssS fdsS threadsS cacheS openS loadedS <<< "$start"
 read -r rss0 fds0 threads0 cache0 open0 loaded0 <<< "$checkpoint"
 read -r rss1 fds1 threads1 cache1 open1 loaded1 <<< "$final"
 pinned=$(talk_a cache list pinned | awk '{print $1}' | sort)
@@ -158,14 +160,14 @@ pinned_catalogs=$(comm -12 <(echo "$pinned") <(talk_a cache list catalogs | awk 
 stray=$(comm -23 <(comm -12 <(echo "$pinned") <(talk_a cache list catalogs | awk '{print $1}' | sort)) <(echo "$mounted") | grep -c . || true)
 
 cat <<TABLE
-| soak, $MINUTES min, a revision every $PERIOD s | checkpoint (revision $checkpoint_revision, $checkpoint_at s) | end (revision $revision) |
-|---|---:|---:|
-| mount A RSS | $((rss0 / 1024)) MiB | $((rss1 / 1024)) MiB |
-| mount A open descriptors | $fds0 | $fds1 |
-| mount A threads | $threads0 | $threads1 |
-| mount A cache (quota $QUOTA_MB MiB) | $((cache0 / 1048576)) MiB | $((cache1 / 1048576)) MiB |
-| mount A catalogs open, all revisions (mounted revision's) | $open0 ($loaded0) | $open1 ($loaded1) |
-| mount A pinned catalogs (of other revisions) | | $pinned_catalogs ($stray) |
+| soak, $MINUTES min, a revision every $PERIOD s | start | checkpoint (revision $checkpoint_revision, $checkpoint_at s) | end (revision $revision, readers stopped) |
+|---|---:|---:|---:|
+| mount A RSS | $((rssS / 1024)) MiB | $((rss0 / 1024)) MiB | $((rss1 / 1024)) MiB |
+| mount A open descriptors | $fdsS | $fds0 | $fds1 |
+| mount A threads | $threadsS | $threads0 | $threads1 |
+| mount A cache (quota $QUOTA_MB MiB) | $((cacheS / 1048576)) MiB | $((cache0 / 1048576)) MiB | $((cache1 / 1048576)) MiB |
+| mount A catalogs open, all revisions (mounted revision's) | $openS ($loadedS) | $open0 ($loaded0) | $open1 ($loaded1) |
+| mount A pinned catalogs (of other revisions) | | | $pinned_catalogs ($stray) |
 
 readers: $files files checked, $((bytes / 1048576)) MiB read, $wrong wrong, $errors unexpected errors,
 $vanished vanished between listing and open (allowed), $held held open across a switch;
