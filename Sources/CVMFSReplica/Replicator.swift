@@ -194,18 +194,15 @@ public final class Replicator: @unchecked Sendable {
 
     private func fetchCatalog(_ hash: ContentHash) throws(SnapshotError) -> CatalogResult {
         let sink = try fetchObject(hash, suffix: .catalog)
-        let file = scratch.path + "/" + hash.description
         do {
-            let stored = SmallFile.read(sink.path, limit: Int.max) ?? []
-            let plain = try ObjectDecoder.decode(stored, expected: hash, compression: .zlib)
-            if let problem = SmallFile.write(file, plain, mode: 0o600) { throw SnapshotError.local(path: file, reason: problem) }
+            let file = try scratch.inflate(hash, storedAt: sink.path, as: hash.description)
             defer { unlink(file) }
             let catalog = try Catalog(path: file, hash: hash)
             let nested = catalog.nestedCatalogs().filter { !$0.isBindMountpoint }.compactMap(\.hash)
             return CatalogResult(hash: hash, sink: sink, objects: try catalog.referencedObjects(), nested: nested)
-        } catch let error as SnapshotError {
+        } catch RepositoryError.local(let path, let reason) {
             sink.discard()
-            throw error
+            throw .local(path: path, reason: reason)
         } catch {
             sink.discard()
             throw .catalog("catalog \(hash.objectPath(suffix: .catalog)) from \(options.url): \(error)")
