@@ -21,13 +21,7 @@ enum FS {
     }
 
     static func makeDirectories(_ path: String) throws(ImageError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw .io(path: current, reason: "mkdir: \(errnoText())")
-            }
-        }
+        if let problem = DirectoryPath.create(path) { throw .io(path: path, reason: problem) }
     }
 
     static func read(_ path: String) throws(ImageError) -> [UInt8] {

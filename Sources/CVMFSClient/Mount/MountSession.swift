@@ -91,14 +91,7 @@ public final class MountSession: MountStatus {
 
     /// `mkdir -p`, by default with mode 0700 as upstream creates its cache directory.
     public static func makeDirectories(_ path: String, mode: mode_t = 0o700) -> String? {
-        var prefix = ""
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, mode) != 0 && errno != EEXIST {
-                return "cannot create \(prefix): \(String(cString: strerror(errno)))"
-            }
-        }
-        return nil
+        DirectoryPath.create(path, mode: mode)
     }
 
     static func downloadSettings(_ c: ClientConfiguration, proxies: String) -> DownloadSettings {
