@@ -217,7 +217,7 @@ public final class Converter {
         let diffIDs = config?.rootfs?.diff_ids ?? []
         let root = newTree + "/" + image.flatPath
         try FS.makeDirectories(FS.parent(root))
-        let applier = try LayerApplier(root: root, whiteouts: true)
+        let applier = try LayerApplier(root: root, whiteouts: .apply)
         for (i, layer) in image.layers.enumerated() {
             let label = "\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short) unpacking"
             progress.start(label)
@@ -243,7 +243,7 @@ public final class Converter {
             let layerfs = newTree + "/" + folder + "/layerfs"
             try FS.makeDirectories(layerfs)
             let stream = HashingStream(source: try FileStream.openLayer(path: layerFiles[i]))
-            let applier = try LayerApplier(root: layerfs, whiteouts: false)
+            let applier = try LayerApplier(root: layerfs, whiteouts: .overlay)
             _ = try applier.apply(TarReader(source: stream, name: "layer \(layer.digest)"), name: "layer \(layer.digest)")
             let diffID = try stream.finish()
             try FS.touch(layerfs + "/.cvmfscatalog")
