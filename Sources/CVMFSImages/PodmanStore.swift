@@ -149,7 +149,7 @@ struct PodmanStore {
         try Self.writeFile(root + "/overlay-layers/layers.lock", [])
     }
 
-    private func readRecords<T: Decodable>(_ type: T.Type, _ path: String) throws(ImageError) -> [T] {
+    func readRecords<T: Decodable>(_ type: T.Type, _ path: String) throws(ImageError) -> [T] {
         guard FS.exists(path) else { return [] }
         return try JSON.decode([T].self, try FS.read(path), what: path)
     }
