@@ -44,7 +44,8 @@ public struct ConvertReport: Sendable {
     /// the recipe wants the image under that name again.
     public var scheduled: [String] = []
     public var cancelled: [String] = []
-    /// Paths removed by the image collection, relative to the repository root.
+    /// Paths removed by the image collection, relative to the repository root (for the store's
+    /// JSON files, the names dropped from them).
     public var removed: [String] = []
     /// The podman store was removed because it is turned off.
     public var podmanStoreRemoved = false

@@ -75,24 +75,21 @@ struct ImageCollector {
             }
             candidateLayers.formUnion(entry.layers ?? [])
         }
-        for text in candidateLayers.sorted() {
+        for text in candidateLayers.sorted() where !keptLayers.contains(text) && !plan.layersKept {
             guard let layer = Digest(text) else { continue }
             let folder = ".layers/\(layer.prefix)/\(layer.hex)"
-            guard FS.exists(staging + "/" + folder) else { continue }
-            if keptLayers.contains(text) || plan.layersKept {
-                if !going.isEmpty { plan.origins.append(folder) }
-            } else {
-                plan.layers.append(folder)
-            }
+            if FS.exists(staging + "/" + folder) { plan.layers.append(folder) }
         }
+        // Layers that stay forget the removed names in their origin.json.
+        var origins = Set<String>()
         for entry in plan.due where going.contains(entry.name) {
-            for text in entry.layers ?? [] where keptLayers.contains(text) {
+            for text in entry.layers ?? [] {
                 guard let layer = Digest(text) else { continue }
                 let folder = ".layers/\(layer.prefix)/\(layer.hex)"
-                if !plan.origins.contains(folder) && FS.exists(staging + "/" + folder) { plan.origins.append(folder) }
+                if !plan.layers.contains(folder) && FS.exists(staging + "/" + folder) { origins.insert(folder) }
             }
         }
-        plan.origins.sort()
+        plan.origins = origins.sorted()
         return plan
     }
 
