@@ -10,7 +10,7 @@ public struct ConvertOptions: Sendable {
     public var platform: String = "linux/amd64"
     /// Registries given without a scheme are contacted over plain HTTP.
     public var insecure = false
-    /// Leave out the verbatim `.layers/<xx>/<digest>/layerfs` copies.
+    /// Leave out the `.layers/<xx>/<digest>/layerfs` copies.
     public var skipLayers = false
     /// Write the podman additional image store under `podmanStore/` (needs the layer copies;
     /// a recipe's `podman_store: false` turns it off too).

@@ -6,7 +6,7 @@ import CVMFSPublish
 /// publishes it.
 ///
 /// The repository's content is kept as plain files in a staging tree. Each run builds what is
-/// new in `<staging>.work/new` (flat root file systems, verbatim layers, public symlinks and
+/// new in `<staging>.work/new` (flat root file systems, layer copies, public symlinks and
 /// metadata); only when every image succeeded is that merged into the staging tree and the
 /// tree published. A failure therefore leaves both the staging tree and the repository at the
 /// last good revision. Images whose manifest digest was already converted are skipped; when
@@ -308,7 +308,7 @@ public final class Converter {
         try FS.touch(root + "/.cvmfscatalog")
     }
 
-    /// The verbatim `.layers/<xx>/<digest>/layerfs` copies (whiteouts kept as files) with their
+    /// The `.layers/<xx>/<digest>/layerfs` copies (whiteouts as overlayfs reads them) with their
     /// metadata, for the layers not already converted.
     private func copyLayers(_ image: ResolvedImage, layerFiles: [String], config: ImageConfig?) throws(ImageError) {
         for (i, layer) in image.layers.enumerated() {

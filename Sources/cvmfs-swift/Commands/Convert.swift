@@ -14,7 +14,7 @@ extension CVMFSSwift {
                 registry's tag list; also oci:<layout dir>[:tag] and docker-archive:<file>, \
                 optionally followed by ' as registry/repository:tag'). Each image's flattened \
                 root file system goes to .flat/<xx>/<image id> (a nested catalog), with the \
-                symlink <registry>/<repository>:<tag> pointing to it, the verbatim layers to \
+                symlink <registry>/<repository>:<tag> pointing to it, the layers (whiteouts as overlayfs reads them) to \
                 .layers, the manifests to .metadata, and a podman additional image store to \
                 podmanStore (podman --storage-opt additionalimagestore=/cvmfs/<repo>/podmanStore \
                 run <registry>/<repository>:<tag>). The content is staged as plain files \
@@ -48,7 +48,7 @@ extension CVMFSSwift {
         @Flag(help: "Contact registries given without a scheme over plain HTTP (loopback test registries).")
         var insecure = false
 
-        @Flag(help: "Do not write the verbatim layer copies under .layers.")
+        @Flag(help: "Do not write the layer copies under .layers (nor the podman store, which points into them).")
         var skipLayers = false
 
         @Flag(help: "Do not write the podman image store under podmanStore, and remove one written before (also: 'podman_store: false' in the recipe).")
