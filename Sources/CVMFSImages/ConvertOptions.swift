@@ -10,11 +10,16 @@ public struct ConvertOptions: Sendable {
     public var platform: String = "linux/amd64"
     /// Registries given without a scheme are contacted over plain HTTP.
     public var insecure = false
-    /// Leave out the verbatim `.layers/<xx>/<digest>/layerfs` copies.
+    /// Leave out the `.layers/<xx>/<digest>/layerfs` copies.
     public var skipLayers = false
     /// Write the podman additional image store under `podmanStore/` (needs the layer copies;
     /// a recipe's `podman_store: false` turns it off too).
     public var podmanStore = true
+    /// After converting, remove the images whose scheduled removal is at least `gracePeriod`
+    /// old (docs/format/container-images.md §7).
+    public var collectImages = false
+    /// Seconds between scheduling an image's removal and carrying it out; one day by default.
+    public var gracePeriod: Int64 = 86_400
     /// Publish even if no image changed.
     public var forcePublish = false
     public var showProgress = true
@@ -35,6 +40,15 @@ public struct ConvertReport: Sendable {
     public var upToDate: [String] = []
     /// Start-up profiles added, replaced or removed, one line each ("IMAGE: start-up profile added (N items)").
     public var profileChanges: [String] = []
+    /// Removals scheduled in this run ("NAME (image ID): REASON"), and those cancelled because
+    /// the recipe wants the image under that name again.
+    public var scheduled: [String] = []
+    public var cancelled: [String] = []
+    /// Paths removed by the image collection, relative to the repository root (for the store's
+    /// JSON files, the names dropped from them).
+    public var removed: [String] = []
+    /// The podman store was removed because it is turned off.
+    public var podmanStoreRemoved = false
     /// The new revision, or nil when nothing was published.
     public var published: PublishReport?
 }

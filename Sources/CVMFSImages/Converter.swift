@@ -1,11 +1,12 @@
 import Glibc
+import CVMFSFormat
 import CVMFSPublish
 
 /// Converts the images of a recipe into the DUCC "unpacked" layout (docs/format/container-images.md §2) and
 /// publishes it.
 ///
 /// The repository's content is kept as plain files in a staging tree. Each run builds what is
-/// new in `<staging>.work/new` (flat root file systems, verbatim layers, public symlinks and
+/// new in `<staging>.work/new` (flat root file systems, layer copies, public symlinks and
 /// metadata); only when every image succeeded is that merged into the staging tree and the
 /// tree published. A failure therefore leaves both the staging tree and the repository at the
 /// last good revision. Images whose manifest digest was already converted are skipped; when
@@ -49,11 +50,13 @@ public final class Converter {
         try FS.makeDirectories(blobs)
         var report = ConvertReport()
         var converted: [ResolvedImage] = []
+        var wanted: [ResolvedImage] = []
         var profiles = ProfilePlan()
         do {
             for (reference, input) in try expandInputs() {
                 let source = try source(for: reference)
                 let image = try source.resolve(reference, platform: platform)
+                wanted.append(image)
                 try profiles.want(recipe.profiles[input], for: image)
                 if isUpToDate(image) {
                     report.upToDate.append(image.reference.publicPath)
@@ -69,8 +72,17 @@ public final class Converter {
             throw error
         }
         let profileChanges = profiles.changes(staging: staging)
+        let now = Int64(time(nil))
+        let storedSchedule = try RemoveSchedule.load(staging: staging)
+        var schedule = storedSchedule
+        updateSchedule(&schedule, wanted: wanted, now: now, report: &report)
+        let dropsPodmanStore = !writesPodmanStore && FS.exists(podmanStore.root)
+        // Before the commit the plan can differ from the one carried out below only when
+        // images were converted, and then this run publishes anyway.
+        let collects = options.collectImages && !collector.plan(schedule: schedule, now: now, grace: options.gracePeriod).isEmpty
         let repositoryExists = FS.exists(options.output + "/.cvmfspublished")
-        if converted.isEmpty && profileChanges.isEmpty && repositoryExists && !FS.exists(dirtyMarker) && !options.forcePublish {
+        if converted.isEmpty && profileChanges.isEmpty && schedule == storedSchedule && !dropsPodmanStore && !collects
+            && repositoryExists && !FS.exists(dirtyMarker) && !options.forcePublish {
             try FS.remove(newTree)
             progress.line("nothing new to publish")
             return report
@@ -80,11 +92,25 @@ public final class Converter {
         try FS.remove(newTree)
         if writesPodmanStore {
             for image in converted { try addToPodmanStore(image) }
+        } else if dropsPodmanStore {
+            // Turned off: a store left behind would list images it no longer follows.
+            try FS.remove(podmanStore.root)
+            report.podmanStoreRemoved = true
+            progress.line("podmanStore removed (the podman store is turned off)")
         }
         for change in profileChanges {
             try change.apply(staging: staging)
             report.profileChanges.append(change.description)
         }
+        if options.collectImages {
+            let plan = collector.plan(schedule: schedule, now: now, grace: options.gracePeriod)
+            let storePaths = try collector.carryOut(plan)
+            report.removed = plan.paths + storePaths
+            let due = Set(plan.due.map { $0.name + "\n" + $0.image })
+            schedule.entries.removeAll { due.contains($0.name + "\n" + $0.image) }
+            for entry in plan.due { progress.line("\(entry.name): removed image \(entry.image) (scheduled \(entry.scheduled))") }
+        }
+        try schedule.save(staging: staging)
         var publishOptions = options.publish
         publishOptions.fqrn = recipe.repository
         do {
@@ -99,6 +125,54 @@ public final class Converter {
             progress.line("published \(recipe.repository) revision \(published.revision)")
         }
         return report
+    }
+
+    // MARK: Image removal
+
+    private var collector: ImageCollector {
+        ImageCollector(staging: staging, store: writesPodmanStore ? podmanStore : nil)
+    }
+
+    /// What `convert --gc` would remove now, from the schedule as it stands; changes nothing
+    /// and contacts no registry.
+    public func collectionPreview(now: Int64 = Int64(time(nil))) throws(ImageError) -> [String] {
+        let plan = collector.plan(schedule: try RemoveSchedule.load(staging: staging), now: now, grace: options.gracePeriod)
+        return plan.paths + (try collector.removeFromStore(plan, dryRun: true))
+    }
+
+    /// Schedules the removal of each published name the recipe no longer lists, and of the
+    /// image a wanted name pointed at before it moved; cancels a scheduled removal of a name
+    /// the recipe wants with the same image again. Reads the tree before the commit, while the
+    /// old symlinks and manifests are still in place.
+    private func updateSchedule(_ schedule: inout RemoveSchedule, wanted: [ResolvedImage], now: Int64, report: inout ConvertReport) {
+        let published = PublishedImages.scan(staging: staging)
+        let time = UTCDate.string(now)
+        func entry(_ name: String, image id: String, reason: String) -> RemoveSchedule.Entry {
+            var entry = RemoveSchedule.Entry(name: name, image: "sha256:" + id, scheduled: time, reason: reason)
+            if let recorded = PublishedImages.recordedManifest(staging: staging, name: name), recorded.config.hex == id {
+                entry.manifest = recorded.manifest.description
+                entry.layers = recorded.layers.map(\.description)
+            }
+            return entry
+        }
+        var wantedNames = Set<String>()
+        for image in wanted {
+            let name = image.reference.publicPath
+            wantedNames.insert(name)
+            if let cancelled = schedule.cancel(name: name, image: image.configDigest) {
+                report.cancelled.append("\(name) (image \(image.configDigest.short)): scheduled \(cancelled.scheduled), wanted again")
+                progress.line("\(name): removal of image \(image.configDigest.short) cancelled, the recipe wants it again")
+            }
+            if let old = published.names[name], old != image.configDigest.hex {
+                let moved = entry(name, image: old, reason: "the tag moved to \(image.manifestDigest)")
+                if schedule.schedule(moved) { report.scheduled.append("\(name) (image \(old.prefix(12))): \(moved.reason)") }
+            }
+        }
+        for (name, id) in published.names.sorted(by: { $0.key < $1.key }) where !wantedNames.contains(name) {
+            let gone = entry(name, image: id, reason: "no longer in the recipe")
+            if schedule.schedule(gone) { report.scheduled.append("\(name) (image \(id.prefix(12))): \(gone.reason)") }
+        }
+        for line in report.scheduled { progress.line("removal scheduled: \(line)") }
     }
 
     // MARK: Inputs
@@ -217,7 +291,7 @@ public final class Converter {
         let diffIDs = config?.rootfs?.diff_ids ?? []
         let root = newTree + "/" + image.flatPath
         try FS.makeDirectories(FS.parent(root))
-        let applier = try LayerApplier(root: root, whiteouts: true)
+        let applier = try LayerApplier(root: root, whiteouts: .apply)
         for (i, layer) in image.layers.enumerated() {
             let label = "\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short) unpacking"
             progress.start(label)
@@ -234,7 +308,7 @@ public final class Converter {
         try FS.touch(root + "/.cvmfscatalog")
     }
 
-    /// The verbatim `.layers/<xx>/<digest>/layerfs` copies (whiteouts kept as files) with their
+    /// The `.layers/<xx>/<digest>/layerfs` copies (whiteouts as overlayfs reads them) with their
     /// metadata, for the layers not already converted.
     private func copyLayers(_ image: ResolvedImage, layerFiles: [String], config: ImageConfig?) throws(ImageError) {
         for (i, layer) in image.layers.enumerated() {
@@ -243,7 +317,7 @@ public final class Converter {
             let layerfs = newTree + "/" + folder + "/layerfs"
             try FS.makeDirectories(layerfs)
             let stream = HashingStream(source: try FileStream.openLayer(path: layerFiles[i]))
-            let applier = try LayerApplier(root: layerfs, whiteouts: false)
+            let applier = try LayerApplier(root: layerfs, whiteouts: .overlay)
             _ = try applier.apply(TarReader(source: stream, name: "layer \(layer.digest)"), name: "layer \(layer.digest)")
             let diffID = try stream.finish()
             try FS.touch(layerfs + "/.cvmfscatalog")

@@ -142,7 +142,7 @@ final class DockerArchiveSource: ImageSource {
         folder = workFolder
         guard FS.exists(archive) else { throw .notFound("docker archive \(archive)") }
         try FS.remove(folder)
-        let applier = try LayerApplier(root: folder, whiteouts: false)
+        let applier = try LayerApplier(root: folder, whiteouts: .keep)
         _ = try applier.apply(layerFile: archive, name: archive)
     }
 

@@ -61,8 +61,8 @@ extension LayerApplier {
     }
 
     private func createHardlink(_ entry: TarEntry, named name: String, in parentFd: Int32, path: String) throws(ImageError) {
-        if !whiteouts, !(try hardlinkTargetExists(entry)) {
-            // A verbatim layer copy may link to a file of a lower layer, which it does
+        if whiteouts != .apply, !(try hardlinkTargetExists(entry)) {
+            // A layer copy may link to a file of a lower layer, which it does
             // not hold: keep the name as an empty file with the entry's metadata.
             let fd = openat(parentFd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw fail(path, "create: \(errnoText())") }

@@ -7,10 +7,10 @@ import CLinux
 /// Every path is resolved below the root with `openat(O_NOFOLLOW)` one component at a time:
 /// `..` and absolute entry names are refused, symbolic links met in parent directories are
 /// resolved inside the root (chroot semantics, as Docker's `FollowSymlinkInScope`) and refused
-/// when they lead above it, and the last component is never followed. With `whiteouts` on,
-/// `.wh.<name>` deletes `<name>` from the layers below and `.wh..wh..opq` empties its
-/// directory of everything not added by the same layer; with it off (the verbatim
-/// `.layers/*/layerfs` copy) they are ordinary empty files.
+/// when they lead above it, and the last component is never followed. Whiteout entries are
+/// handled as `WhiteoutHandling` says: carried out (`.wh.<name>` deletes `<name>` from the
+/// layers below, `.wh..wh..opq` empties its directory of everything not added by the same
+/// layer), turned into overlayfs whiteouts (the `.layers/*/layerfs` copies), or kept as files.
 public final class LayerApplier {
     public struct Statistics: Sendable {
         public var entries = 0
@@ -19,14 +19,14 @@ public final class LayerApplier {
 
     let rootPath: String
     private let rootFd: Int32
-    let whiteouts: Bool
+    let whiteouts: WhiteoutHandling
     // State of the layer being applied.
     private var addedThisLayer = Set<String>()
     private var savedDirectoryTimes: [String: timespec] = [:]
     var headerDirectoryTimes: [String: timespec] = [:]
     private(set) var layerName = ""
 
-    public init(root: String, whiteouts: Bool) throws(ImageError) {
+    public init(root: String, whiteouts: WhiteoutHandling) throws(ImageError) {
         rootPath = root
         self.whiteouts = whiteouts
         if mkdir(root, 0o755) != 0 && errno != EEXIST { throw .io(path: root, reason: "mkdir: \(errnoText())") }
@@ -71,13 +71,25 @@ public final class LayerApplier {
             return
         }
         let parentComponents = Array(components.dropLast())
-        if whiteouts && name == ".wh..wh..opq" {
+        switch whiteouts {
+        case .apply where name == ".wh..wh..opq":
             try applyOpaqueWhiteout(in: parentComponents, entry: entry)
             return
-        }
-        if whiteouts, let target = Self.whiteoutTarget(name) {
-            try applyWhiteout(of: target, in: parentComponents, entry: entry)
+        case .apply:
+            if let target = Self.whiteoutTarget(name) {
+                try applyWhiteout(of: target, in: parentComponents, entry: entry)
+                return
+            }
+        case .overlay where name == ".wh..wh..opq":
+            try markOpaque(parentComponents, entry: entry)
             return
+        case .overlay:
+            if let target = Self.whiteoutTarget(name) {
+                try writeOverlayWhiteout(of: target, in: parentComponents, entry: entry)
+                return
+            }
+        case .keep:
+            break
         }
         guard let parent = try resolveDirectory(parentComponents, create: true, entry: entry) else { return }
         defer { close(parent.fd) }
@@ -128,6 +140,38 @@ public final class LayerApplier {
             try removeTree(fd, child, path: join(path, child))
         }
     }
+
+    /// `.wh.<name>` in a layer copy for overlayfs: a character device 0/0 named `<name>`,
+    /// unless this layer adds `<name>` itself (a whiteout only hides the layers below; a
+    /// later entry of the same name replaces the device through `clearWay`).
+    private func writeOverlayWhiteout(of target: String, in parentComponents: [String], entry: TarEntry) throws(ImageError) {
+        guard let parent = try resolveDirectory(parentComponents, create: true, entry: entry) else { return }
+        defer { close(parent.fd) }
+        let path = join(parent.path, target)
+        if addedThisLayer.contains(path) { return }
+        saveTimes(of: parent.path)
+        try removeTree(parent.fd, target, path: path)
+        guard mknodat(parent.fd, target, S_IFCHR, gnu_dev_makedev(0, 0)) == 0 else { throw fail(path, "mknod whiteout: \(errnoText())") }
+        guard fchownat(parent.fd, target, entry.uid, entry.gid, AT_SYMLINK_NOFOLLOW) == 0 else {
+            throw fail(path, "chown \(entry.uid):\(entry.gid): \(errnoText())")
+        }
+        var times = [Self.time(entry), Self.time(entry)]
+        guard utimensat(parent.fd, target, &times, AT_SYMLINK_NOFOLLOW) == 0 else { throw fail(path, "utimensat: \(errnoText())") }
+    }
+
+    /// `.wh..wh..opq` in a layer copy for overlayfs: the directory gets the opaque xattrs.
+    private func markOpaque(_ components: [String], entry: TarEntry) throws(ImageError) {
+        guard let directory = try resolveDirectory(components, create: true, entry: entry) else { return }
+        defer { close(directory.fd) }
+        for key in Self.opaqueXattrs {
+            let status = fsetxattr(directory.fd, key, "y", 1, 0)
+            guard status == 0 else { throw fail(directory.path, "setxattr \(key) (an opaque directory for overlayfs; trusted.* needs CAP_SYS_ADMIN): \(errnoText())") }
+        }
+    }
+
+    /// The xattrs that make a lower directory opaque: the first for an overlay mounted by
+    /// root, the second for one mounted with `userxattr`.
+    static let opaqueXattrs = ["trusted.overlay.opaque", "user.overlay.opaque"]
 
     /// `<name>` for a `.wh.<name>` entry.
     static func whiteoutTarget(_ name: String) -> String? {
@@ -218,7 +262,7 @@ public final class LayerApplier {
 
     // MARK: Helpers
 
-    private func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : a + "/" + b }
+    func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : a + "/" + b }
 
     func fail(_ path: String, _ reason: String) -> ImageError {
         .io(path: rootPath + "/" + path, reason: reason)

@@ -4,7 +4,7 @@ import CVMFSFormat
 
 /// The podman "additional image store" under `<repository>/podmanStore` (docs/format/container-images.md §5):
 /// containers/storage's `overlay` driver layout, with each layer's `diff` a symlink to the
-/// verbatim `.layers/<xx>/<digest>/layerfs` copy, so podman runs converted images by name
+/// `.layers/<xx>/<digest>/layerfs` copy, so podman runs converted images by name
 /// without pulling (`--storage-opt additionalimagestore=/cvmfs/<repo>/podmanStore`).
 ///
 /// Unlike upstream ducc, every id is derived from content: a re-conversion writes the same
@@ -149,7 +149,7 @@ struct PodmanStore {
         try Self.writeFile(root + "/overlay-layers/layers.lock", [])
     }
 
-    private func readRecords<T: Decodable>(_ type: T.Type, _ path: String) throws(ImageError) -> [T] {
+    func readRecords<T: Decodable>(_ type: T.Type, _ path: String) throws(ImageError) -> [T] {
         guard FS.exists(path) else { return [] }
         return try JSON.decode([T].self, try FS.read(path), what: path)
     }

@@ -8,8 +8,8 @@ public struct SourceTree: Sendable {
     public internal(set) var entries: [SourceEntry]
     public static let rootIndex = 0
 
-    /// Reads the whole tree below `root`. Only `user.*` and
-    /// `security.capability` extended attributes are published.
+    /// Reads the whole tree below `root`. Only `user.*` and the xattrs of
+    /// `publishedSystemXattrs` are published.
     public static func scan(_ root: String) throws(PublishError) -> SourceTree {
         var tree = SourceTree(entries: [])
         var st = stat()
@@ -77,6 +77,12 @@ public struct SourceTree: Sendable {
         return Array(buffer[0..<n])
     }
 
+    /// The xattrs outside `user.*` that are published: file capabilities, and the opaque
+    /// mark overlayfs reads on a lower directory (container layer copies stacked by podman,
+    /// docs/format/container-images.md §5). Others (`security.selinux`, ACLs) describe the
+    /// publishing machine, not the content.
+    static let publishedSystemXattrs: Set<String> = ["security.capability", "trusted.overlay.opaque"]
+
     private static func readXattrs(_ path: String) throws(PublishError) -> [(key: [UInt8], value: [UInt8])] {
         let listSize = llistxattr(path, nil, 0)
         guard listSize > 0 else { return [] }
@@ -87,7 +93,7 @@ public struct SourceTree: Sendable {
         for rawName in list[0..<got].split(separator: 0) {
             let key = rawName.map { UInt8(bitPattern: $0) }
             let keyText = String(decoding: key, as: UTF8.self)
-            guard keyText.hasPrefix("user.") || keyText == "security.capability" else { continue }
+            guard keyText.hasPrefix("user.") || Self.publishedSystemXattrs.contains(keyText) else { continue }
             let valueSize = lgetxattr(path, keyText, nil, 0)
             guard valueSize >= 0 else { throw .source(path: path, reason: "cannot read xattr \(keyText): \(errnoText())") }
             var value = [UInt8](repeating: 0, count: valueSize)

@@ -94,4 +94,29 @@ struct ConverterTests {
         }
         #expect(layers.count == 5, "four shared layers and the new top one: \(layers)")
     }
+
+    @Test("the published layer copies carry overlay whiteouts: a character device 0/0 for .wh.NAME, trusted.overlay.opaque on an opaque directory")
+    func publishedOverlayWhiteouts() throws {
+        let work = Workspace(scratch: try ProcessSupport.makeTemporaryDirectory("convert"))
+        defer { ProcessSupport.remove(work.scratch) }
+        try work.makeImage("multilayer", tag: "1")
+        _ = try work.convert(["1"])
+        let reader = try work.reader()
+        var whiteouts: [String] = [], opaque: [String] = []
+        for bucket in try reader.list("/.layers") where bucket.entry.isDirectory {
+            for layer in try reader.list(bucket.path) where layer.entry.isDirectory {
+                if let gone = try? reader.lookup(layer.path + "/layerfs/data/gone.txt"), gone.entry.mode & 0o170000 == 0o020000 {
+                    #expect(gone.entry.size == 0, "device 0/0")
+                    whiteouts.append(gone.path)
+                }
+                if let dir = try? reader.lookup(layer.path + "/layerfs/opt/dir"),
+                   let xattrs = try dir.catalog.xattrs(of: PathHash(path: dir.path)), xattrs["trusted.overlay.opaque"] == Array("y".utf8) {
+                    #expect(xattrs["user.overlay.opaque"] == Array("y".utf8))
+                    #expect((try? reader.lookup(layer.path + "/layerfs/opt/dir/.wh..wh..opq")) == nil)
+                    opaque.append(dir.path)
+                }
+            }
+        }
+        #expect(whiteouts.count == 1 && opaque.count == 1, "layer 2 deletes data/gone.txt and makes opt/dir opaque: \(whiteouts) \(opaque)")
+    }
 }

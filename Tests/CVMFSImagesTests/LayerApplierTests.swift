@@ -1,10 +1,11 @@
 import Glibc
+import CLinux
 import Testing
 @testable import CVMFSImages
 
 @Suite("Layer application")
 struct LayerApplierTests {
-    func apply(_ layers: [TarBuilder], whiteouts: Bool = true) throws -> String {
+    func apply(_ layers: [TarBuilder], whiteouts: WhiteoutHandling = .apply) throws -> String {
         let root = temporaryDirectory() + "/rootfs"
         let applier = try LayerApplier(root: root, whiteouts: whiteouts)
         for (i, layer) in layers.enumerated() {
@@ -41,12 +42,32 @@ struct LayerApplierTests {
         #expect(lstat(root + "/data", &sd) == 0 && sd.st_mtim.tv_sec == 1_700_000_000)  // kept after the whiteout
     }
 
-    @Test("verbatim mode keeps whiteout files")
-    func verbatim() throws {
+    @Test("keep mode leaves whiteout files as they are")
+    func keep() throws {
         var layer = TarBuilder()
         layer.directory("d/"); layer.file("d/.wh.x", ""); layer.file("d/.wh..wh..opq", "")
-        let root = try apply([layer], whiteouts: false)
+        let root = try apply([layer], whiteouts: .keep)
         #expect(FS.list(root + "/d") == [".wh..wh..opq", ".wh.x"])
+    }
+
+    @Test("overlay mode: .wh.NAME becomes a character device 0/0, .wh..wh..opq the opaque xattrs, a name the layer adds wins")
+    func overlay() throws {
+        var layer = TarBuilder()
+        layer.directory("d/"); layer.file("d/.wh.x", ""); layer.file("d/.wh..wh..opq", ""); layer.file("d/new", "n")
+        layer.file("d/.wh.new", "")  // the layer's own file stays: a whiteout hides only the layers below
+        layer.file("e/.wh.gone", "")  // no directory entry before it: made like any parent
+        let root = try apply([layer], whiteouts: .overlay)
+        #expect(FS.list(root + "/d") == ["new", "x"])
+        var st = stat()
+        #expect(lstat(root + "/d/x", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR && st.st_rdev == 0)
+        #expect(lstat(root + "/e/gone", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR && st.st_rdev == 0)
+        #expect(readText(root + "/d/new") == "n")
+        for key in LayerApplier.opaqueXattrs {
+            var value = [UInt8](repeating: 0, count: 8)
+            let n = lgetxattr(root + "/d", key, &value, value.count)
+            #expect(n == 1 && value[0] == UInt8(ascii: "y"), "\(key)")
+            #expect(lgetxattr(root + "/e", key, &value, value.count) < 0, "\(key) on a directory without .wh..wh..opq")
+        }
     }
 
     @Test("entries that would leave the root are refused", arguments: ["dotdot", "absolute", "symlink", "hardlink"])
@@ -76,7 +97,7 @@ struct LayerApplierTests {
         layer.file("f", String(repeating: "x", count: 5000))
         let bytes = Array(layer.bytes.prefix(2000))
         let root = temporaryDirectory() + "/r"
-        let applier = try LayerApplier(root: root, whiteouts: true)
+        let applier = try LayerApplier(root: root, whiteouts: .apply)
         #expect(throws: ImageError.self) { _ = try applier.apply(TarReader(source: MemoryStream(bytes), name: "t"), name: "t") }
     }
 }

@@ -14,7 +14,7 @@ extension CVMFSSwift {
                 registry's tag list; also oci:<layout dir>[:tag] and docker-archive:<file>, \
                 optionally followed by ' as registry/repository:tag'). Each image's flattened \
                 root file system goes to .flat/<xx>/<image id> (a nested catalog), with the \
-                symlink <registry>/<repository>:<tag> pointing to it, the verbatim layers to \
+                symlink <registry>/<repository>:<tag> pointing to it, the layers (whiteouts as overlayfs reads them) to \
                 .layers, the manifests to .metadata, and a podman additional image store to \
                 podmanStore (podman --storage-opt additionalimagestore=/cvmfs/<repo>/podmanStore \
                 run <registry>/<repository>:<tag>). The content is staged as plain files \
@@ -22,6 +22,15 @@ extension CVMFSSwift {
                 when every image converted; images already converted are skipped, and nothing \
                 is published when nothing changed. Registry credentials: DUCC_AUTH_REGISTRIES, \
                 DUCC_<R>_IDENT, DUCC_<R>_USER, DUCC_<R>_PASS.
+
+                An image that leaves the recipe (its tag removed, or moved to another digest) \
+                is not deleted: its removal is scheduled in .metadata/remove-schedule.json. \
+                With --gc, the removals scheduled at least --grace ago are carried out: the \
+                public symlink and .metadata manifest if they still belong to that image, its \
+                .flat root and podman store entry if no other name uses it, and the layers no \
+                remaining image uses; then the repository is published, and 'cvmfs-swift gc' \
+                frees the objects. An image put back in the recipe before then stays. \
+                --gc --dry-run lists what would go and changes nothing.
                 """)
 
         @Argument(help: "The recipe (recipe.yaml).")
@@ -39,11 +48,20 @@ extension CVMFSSwift {
         @Flag(help: "Contact registries given without a scheme over plain HTTP (loopback test registries).")
         var insecure = false
 
-        @Flag(help: "Do not write the verbatim layer copies under .layers.")
+        @Flag(help: "Do not write the layer copies under .layers (nor the podman store, which points into them).")
         var skipLayers = false
 
-        @Flag(help: "Do not write the podman image store under podmanStore (also: 'podman_store: false' in the recipe).")
+        @Flag(help: "Do not write the podman image store under podmanStore, and remove one written before (also: 'podman_store: false' in the recipe).")
         var skipPodman = false
+
+        @Flag(name: .customLong("gc"), help: "Also remove the images whose scheduled removal is older than --grace.")
+        var collectImages = false
+
+        @Option(help: ArgumentHelp("How long a scheduled image removal waits before --gc carries it out.", valueName: "DURATION: N[s|m|h|d]"))
+        var grace = DurationArgument(seconds: 86_400)
+
+        @Flag(help: "With --gc: only list what it would remove now; convert and publish nothing.")
+        var dryRun = false
 
         @Flag(help: "Publish a new revision even if no image changed.")
         var forcePublish = false
@@ -52,6 +70,10 @@ extension CVMFSSwift {
         var quiet = false
 
         @OptionGroup var writing: WritingOptions
+
+        func validate() throws {
+            if dryRun && !collectImages { throw ValidationError("--dry-run lists what --gc would remove: give --gc as well") }
+        }
 
         func run() throws {
             do {
@@ -64,10 +86,26 @@ extension CVMFSSwift {
                 options.forcePublish = forcePublish
                 options.podmanStore = !skipPodman
                 options.showProgress = !quiet
-                let report = try Converter(recipe: recipe, options: options).run()
+                options.collectImages = collectImages
+                options.gracePeriod = grace.seconds
+                let converter = try Converter(recipe: recipe, options: options)
+                if dryRun {
+                    let paths = try converter.collectionPreview()
+                    print("gc (dry run): \(paths.isEmpty ? "nothing is due for removal" : "would remove \(paths.count) path(s)")")
+                    for path in paths { print("  \(path)") }
+                    return
+                }
+                let report = try converter.run()
                 print("converted \(report.converted.count) image(s), \(report.upToDate.count) up to date")
                 for path in report.converted { print("  new: \(path)") }
                 for change in report.profileChanges { print("  \(change)") }
+                for line in report.scheduled { print("  removal scheduled: \(line)") }
+                for line in report.cancelled { print("  removal cancelled: \(line)") }
+                if report.podmanStoreRemoved { print("  removed podmanStore (turned off)") }
+                if collectImages {
+                    print("gc: \(report.removed.isEmpty ? "nothing is due for removal" : "removed \(report.removed.count) path(s)")")
+                    for path in report.removed { print("  removed: \(path)") }
+                }
                 if let published = report.published {
                     print("published \(recipe.repository) revision \(published.revision): root catalog \(published.rootCatalog)")
                     print("  objects: \(published.objectsWritten) written, \(published.objectsReused) already present; catalogs: \(published.catalogsWritten) written, \(published.catalogsReused) unchanged")
