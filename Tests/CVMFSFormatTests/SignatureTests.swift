@@ -31,8 +31,9 @@ struct SignatureTests {
         return FixtureDocuments(manifest: manifest, whitelist: whitelist, certificate: certificate, masterKey: key)
     }
 
-    static func verify(_ d: FixtureDocuments, fqrn: String = fqrn, minimumTimestamp: UInt64 = 0) throws(SignatureError) -> Manifest {
-        try ManifestVerifier(masterKeys: [d.masterKey], fqrn: fqrn)
+    static func verify(_ d: FixtureDocuments, fqrn: String = fqrn, minimumTimestamp: UInt64 = 0,
+                       blacklist: Blacklist = .empty) throws(SignatureError) -> Manifest {
+        try ManifestVerifier(masterKeys: [d.masterKey], fqrn: fqrn, blacklist: blacklist)
             .verify(manifest: d.manifest, whitelist: d.whitelist, certificate: d.certificate,
                     now: fixtureTime + 60, minimumTimestamp: minimumTimestamp)
     }
@@ -189,6 +190,25 @@ struct SignatureTests {
         let fingerprint = signer.certificate.fingerprint(algorithm: .sha1)
         #expect(error == .certificateNotInWhitelist(fqrn: Self.fqrn, fingerprint: fingerprint))
         #expect(error?.description.contains(Whitelist.fingerprintLine(fingerprint)) == true)
+    }
+
+    @Test("a blacklisted certificate or a revision below the blacklist's minimum is refused, naming it; other lines change nothing")
+    func blacklist() throws {
+        let d = try Self.fixture()
+        let fingerprint = try Certificate(pem: d.certificate).fingerprint(algorithm: .sha1)
+        let banned = Blacklist(parsing: "# revoked after the incident\n\n  \(Whitelist.fingerprintLine(fingerprint)) # key 1\n")
+        let error = Self.refusal { () throws(SignatureError) in try Self.verify(d, blacklist: banned) }
+        #expect(error == .certificateBlacklisted(fqrn: Self.fqrn, fingerprint: fingerprint))
+        #expect(error?.description.contains("blacklisted") == true)
+
+        let revisions = Blacklist(parsing: "<small.cvmfs.local 2\n<other.cvmfs.local 9\n<small.cvmfs.local\t1\n<broken line here\n")
+        #expect(revisions.minimumRevision(of: Self.fqrn) == 2, "the higher of two lines wins; a malformed one is skipped")
+        let old = Self.refusal { () throws(SignatureError) in try Self.verify(d, blacklist: revisions) }
+        #expect(old == .revisionBlacklisted(fqrn: Self.fqrn, revision: 1, minimum: 2))
+        #expect(old?.description == "revision 1 of small.cvmfs.local is blacklisted: revisions below 2 are refused (CVMFS_BLACKLIST)")
+
+        let harmless = Blacklist(parsing: "<small.cvmfs.local 1\n<other.cvmfs.local 9\n" + Whitelist.fingerprintLine(ContentHasher.hash([1], algorithm: .sha1)))
+        #expect(try Self.verify(d, blacklist: harmless).revision == 1)
     }
 
     @Test("a manifest for another repository is a name mismatch")

@@ -34,6 +34,15 @@ extension MountSession {
 
     private func refresh() -> Result<RevisionCheck, MountError> {
         let current = manifest
+        // The blacklist is read again at every check, as upstream does: a certificate or
+        // revision the site revokes is refused from the next check on, without a remount.
+        let verifier: ManifestVerifier
+        do {
+            verifier = ManifestVerifier(masterKeys: self.verifier.masterKeys, fqrn: configuration.fqrn,
+                                        blacklist: try Self.loadBlacklist(configuration))
+        } catch {
+            return .failure(error)
+        }
         let bytes: [UInt8]
         do {
             bytes = try downloader.fetchToMemory(".cvmfspublished", limit: 1 << 20)

@@ -15,6 +15,18 @@ extension MountSession {
         return keys
     }
 
+    /// The site's blacklist (`CVMFS_BLACKLIST`); none when the file does not exist.
+    /// A blacklist that exists but cannot be read refuses the mount: running
+    /// without it would trust what the site has revoked.
+    static func loadBlacklist(_ configuration: ClientConfiguration) throws(MountError) -> Blacklist {
+        let path = configuration.blacklistPath
+        guard access(path, F_OK) == 0 else { return .empty }
+        guard let bytes = SmallFile.read(path, limit: 16 << 20) else {
+            throw .signature("cannot read the blacklist \(path) (CVMFS_BLACKLIST): \(errnoText())")
+        }
+        return Blacklist(parsing: String(decoding: bytes, as: UTF8.self))
+    }
+
     static func openCache(_ configuration: ClientConfiguration) throws(MountError) -> ObjectCache {
         if let problem = makeDirectories(configuration.cacheDirectory) {
             throw .cache(problem)

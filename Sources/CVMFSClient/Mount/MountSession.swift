@@ -44,7 +44,8 @@ public final class MountSession: MountStatus {
         for name in configuration.unknownParameterNames {
             Log.debug("\(fqrn): parameter \(name) is not used by this client (ignored)")
         }
-        verifier = ManifestVerifier(masterKeys: try Self.loadKeys(configuration), fqrn: fqrn)
+        verifier = ManifestVerifier(masterKeys: try Self.loadKeys(configuration), fqrn: fqrn,
+                                    blacklist: try Self.loadBlacklist(configuration))
         let proxies = try Self.discoverProxies(configuration.httpProxy, configuration)
         do {
             downloader = try Downloader(settings: Self.downloadSettings(configuration, proxies: proxies))

@@ -7,14 +7,18 @@ public struct ManifestVerifier: Sendable {
     public let masterKeys: [RSAPublicKey]
     /// The repository being mounted.
     public let fqrn: String
+    /// Certificates and revisions the site refuses (§4).
+    public let blacklist: Blacklist
 
-    public init(masterKeys: [RSAPublicKey], fqrn: String) {
+    public init(masterKeys: [RSAPublicKey], fqrn: String, blacklist: Blacklist = .empty) {
         self.masterKeys = masterKeys
         self.fqrn = fqrn
+        self.blacklist = blacklist
     }
 
     /// Steps 2–4 of §5: envelope and payload hash, required keys, name, root
-    /// path hash, and the replay guard `T ≥ minimumTimestamp`.
+    /// path hash, the replay guard `T ≥ minimumTimestamp`, and no revision
+    /// below the blacklist's minimum for this repository.
     ///
     /// A client calls this alone first: if the returned root catalog is the
     /// one already mounted, no certificate or whitelist work is needed (§5
@@ -48,6 +52,10 @@ public struct ManifestVerifier: Sendable {
         }
 
         let list = try checkedWhitelist(whitelist, now: now)
+        // The blacklist comes before the whitelist match (§5 step 9), in every algorithm it names.
+        if let banned = blacklist.certificates.first(where: { $0 == cert.fingerprint(algorithm: $0.algorithm) }) {
+            throw .certificateBlacklisted(fqrn: fqrn, fingerprint: banned)
+        }
         let listed = list.fingerprints.contains { $0 == cert.fingerprint(algorithm: $0.algorithm) }
         guard listed else {
             throw .certificateNotInWhitelist(fqrn: fqrn, fingerprint: cert.fingerprint(algorithm: parsed.rootCatalog.algorithm))
@@ -75,6 +83,9 @@ public struct ManifestVerifier: Sendable {
         guard manifest.rootPath == Manifest.rootPathHash else { throw .rootPathHashMismatch(found: manifest.rootPath) }
         let timestamp = manifest.timestamp ?? 0
         guard timestamp >= minimumTimestamp else { throw .outdatedTimestamp(found: timestamp, minimum: minimumTimestamp) }
+        if let minimum = blacklist.minimumRevision(of: fqrn), manifest.revision < minimum {
+            throw .revisionBlacklisted(fqrn: fqrn, revision: manifest.revision, minimum: minimum)
+        }
         return (manifest, letter)
     }
 

@@ -34,6 +34,10 @@ public enum SignatureError: Error, Sendable, Equatable, CustomStringConvertible 
     case certificateUnparsable(reason: String)
     /// The certificate's fingerprint is in none of the whitelist's lines (§5 step 9).
     case certificateNotInWhitelist(fqrn: String, fingerprint: ContentHash)
+    /// The site's blacklist names the certificate that signed the manifest.
+    case certificateBlacklisted(fqrn: String, fingerprint: ContentHash)
+    /// The manifest's revision is below the blacklist's minimum for the repository.
+    case revisionBlacklisted(fqrn: String, revision: UInt64, minimum: UInt64)
     /// No public key could check the document: none was loaded, or each is too short.
     case noUsablePublicKey(document: SignedDocument)
     /// A key or certificate file cannot be opened or read (errno from the failing call).
@@ -77,6 +81,10 @@ public enum SignatureError: Error, Sendable, Equatable, CustomStringConvertible 
             return "certificate cannot be parsed: \(reason)"
         case let .certificateNotInWhitelist(fqrn, fingerprint):
             return "certificate \(Whitelist.fingerprintLine(fingerprint)) is not in the whitelist of \(fqrn)"
+        case let .certificateBlacklisted(fqrn, fingerprint):
+            return "certificate \(Whitelist.fingerprintLine(fingerprint)) of \(fqrn) is blacklisted (CVMFS_BLACKLIST)"
+        case let .revisionBlacklisted(fqrn, revision, minimum):
+            return "revision \(revision) of \(fqrn) is blacklisted: revisions below \(minimum) are refused (CVMFS_BLACKLIST)"
         case let .noUsablePublicKey(document):
             return "no usable public key to verify the \(document) (check CVMFS_PUBLIC_KEY / CVMFS_KEYS_DIR)"
         case let .keyFileUnreadable(path, errno):
