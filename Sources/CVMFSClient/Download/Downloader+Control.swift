@@ -69,6 +69,11 @@ extension Downloader {
         return nil
     }
 
+    /// Drops all hosts but the first `count` (`CVMFS_MAX_SERVERS`).
+    public func keepFirstHosts(_ count: Int) {
+        chains.withLock { $0.hosts.keepFirst(count) }
+    }
+
     public func probeHosts(path: String = ".cvmfspublished") -> [(host: String, milliseconds: Int?, error: String?)] {
         hostChain.hosts.map { host in
             let clock = ContinuousClock()

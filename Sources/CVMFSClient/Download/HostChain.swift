@@ -60,6 +60,16 @@ public struct HostChain: Sendable, Equatable {
         generation &+= 1
     }
 
+    /// `CVMFS_MAX_SERVERS`: only the first `count` hosts stay, after any Geo
+    /// ordering, and the chain starts again at the first.
+    public mutating func keepFirst(_ count: Int) {
+        guard count >= 1, count < hosts.count else { return }
+        hosts.removeLast(hosts.count - count)
+        current = 0
+        leftFirstHostAt = nil
+        generation &+= 1
+    }
+
     public static func == (lhs: HostChain, rhs: HostChain) -> Bool {
         lhs.hosts == rhs.hosts && lhs.current == rhs.current
     }

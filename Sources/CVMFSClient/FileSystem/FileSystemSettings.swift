@@ -12,6 +12,8 @@ public struct FileSystemSettings: Sendable {
     public var variable: @Sendable (String) -> String? = { _ in nil }
     /// `CVMFS_MAGIC_XATTRS_VISIBILITY`: `rootonly`, `always` or `never`.
     public var magicXattrVisibility: MagicXattrVisibility = .rootOnly
+    /// Files open at once before `open` answers EMFILE (from `CVMFS_NFILES`, `OpenFileLimit`).
+    public var maxOpenFiles = Int.max
 
     public init() {}
 }

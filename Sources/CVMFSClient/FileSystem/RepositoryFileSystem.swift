@@ -265,6 +265,9 @@ public final class RepositoryFileSystem: FileSystemCore {
         guard let record = found else { throw .staleHandle }
         if record.isDirectory { throw .isADirectory }
         guard record.isRegular else { throw .inconsistent("open of inode \(inode), which is not a regular file") }
+        // Past the budget the answer is EMFILE, which a program understands, not an EIO
+        // from a cache file that could not be opened.
+        guard openFileCount < settings.maxOpenFiles else { throw .tooManyOpenFiles }
         openCalls.wrappingAdd(1, ordering: .relaxed)
         let entry = try entry(of: record)
         if recorder.isRecording && !entry.isChunked { recorder.noteOpen(path) }

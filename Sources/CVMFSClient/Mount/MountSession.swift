@@ -57,6 +57,7 @@ public final class MountSession: MountStatus {
             _ = Self.makeDirectories(configuration.workspace)
             Self.orderHostsByGeo(configuration, downloader)
         }
+        if let count = configuration.maxServers { downloader.keepFirstHosts(count) }
         provider = CachedObjectProvider(cache: cache, downloader: downloader)
         readAhead = ChunkPrefetcher(latency: { [downloader] in downloader.firstByteLatency })
         profiles = configuration.profilesEnabled
@@ -111,6 +112,7 @@ public final class MountSession: MountStatus {
         settings.worldReadable = c.worldReadable
         settings.expandSymlinks = !c.serverCacheMode
         settings.magicXattrVisibility = c.magicXattrsVisibility
+        settings.maxOpenFiles = OpenFileLimit.openFileBudget
         return settings
     }
 
@@ -172,10 +174,7 @@ public final class MountSession: MountStatus {
         case "speed": text = stats.downloads == 0 ? "n/a" : String(Int(stats.kibPerSecond))
         case "nioerr": text = String(ioErrorCount)
         case "usedfd": text = String(fileSystem.openFileCount)
-        case "maxfd":
-            var limit = rlimit()
-            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-            text = String(limit.rlim_cur)
+        case "maxfd": text = String(OpenFileLimit.openFileBudget)
         case "hitrate": text = provider.hitRate.map { String(Int($0.rounded())) } ?? "n/a"
         case "pid": text = String(getpid())
         case "uptime": text = String(Int((monotonicNow() - mountedAt) / 60))
