@@ -130,6 +130,32 @@ struct MountSessionRevisionTests {
         #expect(try fs.contents(of: try fs.lookup(root, "added.txt").inode) == Array("new here\n".utf8))
     }
 
+    @Test("a nested catalog an old revision attaches after a switch gets inodes no entry of the new revision has")
+    func lateAttachDoesNotClash() throws {
+        let mount = try PublishedMount(label: "revision-inodes") { root in
+            try Self.write(root)
+            try SourceTreeWriter.directory(root + "/big")
+            try SourceTreeWriter.write([], to: root + "/big/.cvmfscatalog")
+            for index in 0..<300 { try SourceTreeWriter.write(Array("\(index)\n".utf8), to: root + "/big/f\(index)") }
+        }
+        defer { mount.close() }
+        let fs = mount.fileSystem
+        let old = fs.tree
+        try Self.change(mount)
+        #expect(try mount.session.checkForNewRevision() == .switched(from: 1, to: 2))
+        let new = fs.tree
+        let newRoot = new.root
+        // A lookup that took the old tree before the switch attaches /big there only now.
+        let late = try old.catalog(for: Array("/big/f1".utf8), includeExact: false)
+        #expect(late.mountpoint == "/big")
+        let lateInodes = late.inodeOffset + 1...late.inodeOffset + UInt64(late.catalog.maxRowID)
+        let newInodes = newRoot.inodeOffset + 1...newRoot.inodeOffset + UInt64(newRoot.catalog.maxRowID)
+        #expect(!lateInodes.overlaps(newInodes), "old /big \(lateInodes) against the new root \(newInodes)")
+        let attachedNew = try new.catalog(for: Array("/big/f1".utf8), includeExact: false)
+        #expect(!(attachedNew.inodeOffset + 1...attachedNew.inodeOffset + UInt64(attachedNew.catalog.maxRowID)).overlaps(lateInodes))
+        #expect(fs.tree.inodeLimit > late.inodeOffset + UInt64(late.catalog.maxRowID))
+    }
+
     @Test("the talk command remount applies a new revision, and says so")
     func talkRemount() throws {
         let mount = try PublishedMount(label: "revision-talk", tree: Self.write)

@@ -6,29 +6,29 @@ import CVMFSFormat
 public final class CatalogTree: Sendable {
     public let root: MountedCatalog
     private let provider: any ObjectProvider
-    /// Next free inode offset. Starts at 255 plus the generation, so that
-    /// inodes of a new revision never clash with ones the kernel still holds.
-    private let gauge: Mutex<UInt64>
+    /// Inode ranges, shared with the mount's other revisions.
+    let inodeRanges: InodeRanges
     /// Profiled directories named by the attached catalogs, not started yet.
     public let profiledDirectories = ProfiledDirectories()
-
     /// Catalogs of every revision still referred to (`census`, shared by a mount's trees).
     let census: CatalogCensus
 
-    public init(rootHash: ContentHash, provider: any ObjectProvider, generation: UInt64,
-                census: CatalogCensus = CatalogCensus()) throws(FileSystemError) {
+    /// A revision's tree. Later revisions of a mount share its `inodeRanges`
+    /// and `census`, so inodes never clash and open catalogs are counted once.
+    public init(rootHash: ContentHash, provider: any ObjectProvider,
+                inodeRanges: InodeRanges = InodeRanges(), census: CatalogCensus = CatalogCensus()) throws(FileSystemError) {
         self.provider = provider
+        self.inodeRanges = inodeRanges
         self.census = census
         let catalog = try Self.open(rootHash, provider: provider)
-        let offset = 255 &+ generation
+        let offset = inodeRanges.reserve(UInt64(max(0, catalog.maxRowID)))
         root = MountedCatalog(catalog: catalog, hash: rootHash, mountpoint: "", inodeOffset: offset,
                               provider: provider, census: census)
-        gauge = Mutex(offset &+ UInt64(max(0, catalog.maxRowID)))
         profiledDirectories.register(catalog)
     }
 
-    /// One past the largest inode handed out so far (`user.inode_max`).
-    public var inodeLimit: UInt64 { gauge.withLock { $0 } }
+    /// One past the largest inode handed out so far, over all revisions (`user.inode_max`).
+    public var inodeLimit: UInt64 { inodeRanges.limit }
 
     /// The catalog that holds `path`'s entry (`includeExact: false`) or its
     /// children (`includeExact: true`), attaching nested catalogs on the way.
@@ -55,11 +55,7 @@ public final class CatalogTree: Sendable {
         let catalog = try Self.open(hash, provider: provider)
         let (mounted, lostRace) = parent.children.withLock { children -> (MountedCatalog, Bool) in
             if let loaded = children[reference.path] { return (loaded, true) }
-            let offset = gauge.withLock { gauge in
-                let offset = gauge
-                gauge = gauge &+ UInt64(max(0, catalog.maxRowID))
-                return offset
-            }
+            let offset = inodeRanges.reserve(UInt64(max(0, catalog.maxRowID)))
             let mounted = MountedCatalog(catalog: catalog, hash: hash, mountpoint: reference.path, inodeOffset: offset,
                                          provider: provider, census: census)
             children[reference.path] = mounted

@@ -72,8 +72,8 @@ extension MountSession {
         let fileSystem = self.fileSystem
         let cached: [(parent: UInt64, name: [UInt8])]
         do {
-            let tree = try CatalogTree(rootHash: verified.rootCatalog, provider: provider, generation: fileSystem.tree.inodeLimit,
-                                       census: fileSystem.tree.census)
+            let tree = try CatalogTree(rootHash: verified.rootCatalog, provider: provider,
+                                       inodeRanges: fileSystem.tree.inodeRanges, census: fileSystem.tree.census)
             cached = try fileSystem.switchRevision(to: tree)
         } catch {
             return .failure(.catalog("\(configuration.fqrn): root catalog \(verified.rootCatalog): \(error)"))

@@ -70,7 +70,7 @@ public final class MountSession: MountStatus {
         let rootCatalog = pinned?.rootCatalog ?? manifest.rootCatalog
         let tree: CatalogTree
         do {
-            tree = try CatalogTree(rootHash: rootCatalog, provider: provider, generation: 0)
+            tree = try CatalogTree(rootHash: rootCatalog, provider: provider)
         } catch {
             throw .catalog("\(fqrn): root catalog \(rootCatalog): \(error)")
         }
