@@ -66,12 +66,16 @@ extension CVMFSSwift {
         @Flag(help: "Publish a new revision even if no image changed.")
         var forcePublish = false
 
-        @Flag(help: "No progress lines on stderr.")
+        @Flag(help: "No progress lines on stderr (off a terminal, only finished steps are printed anyway).")
         var quiet = false
+
+        @Option(help: "Layers downloaded and unpacked at the same time (default: the number of cores, 2 to 4).")
+        var jobs: Int = ConvertOptions.defaultJobs
 
         @OptionGroup var writing: WritingOptions
 
         func validate() throws {
+            if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
             if dryRun && !collectImages { throw ValidationError("--dry-run lists what --gc would remove: give --gc as well") }
         }
 
@@ -86,6 +90,7 @@ extension CVMFSSwift {
                 options.forcePublish = forcePublish
                 options.podmanStore = !skipPodman
                 options.showProgress = !quiet
+                options.jobs = jobs
                 options.collectImages = collectImages
                 options.gracePeriod = grace.seconds
                 let converter = try Converter(recipe: recipe, options: options)
