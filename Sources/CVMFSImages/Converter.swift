@@ -50,6 +50,8 @@ public final class Converter {
     public func run() throws(ImageError) -> ConvertReport {
         try FS.makeDirectories(staging)
         try FS.makeDirectories(work)
+        let lock = try WorkLock(work: work)
+        defer { withExtendedLifetime(lock) {} }
         try FS.remove(newTree)
         try FS.makeDirectories(newTree)
         try FS.makeDirectories(blobs)
