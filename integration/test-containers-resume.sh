@@ -22,6 +22,10 @@ manifest_layers() {
     curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$REG/v2/test/bulky/manifests/$1" \
         | python3 -c "import json,sys; print(' '.join(l['digest'][7:] for l in json.load(sys.stdin)['layers']))"
 }
+config_of() {  # config_of TAG: the config digest (hex) of test/bulky:TAG
+    curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$REG/v2/test/bulky/manifests/$1" \
+        | python3 -c "import json,sys; print(json.load(sys.stdin)['config']['digest'][7:])"
+}
 LAYERS1=$(manifest_layers 1)
 
 # nginx in front of the registry, sending each response at 1 MB/s: a 1.5 MB layer takes a
@@ -112,7 +116,9 @@ for l in $LAYERS1; do
 done
 trees "$WORK/resumed.staging" "$SLOW" > "$WORK/resumed.tsv"
 diff "$WORK/serial.tsv" "$WORK/resumed.tsv" || fail "the resumed conversion gives other trees"
-[ -z "$(ls "$work/layers" 2>/dev/null)" ] && [ -z "$(ls "$work/blobs" 2>/dev/null)" ] || fail "the published run left work files: $(ls "$work"/*)"
+[ -z "$(ls "$work/layers" 2>/dev/null)" ] || fail "the published run left layer copies in the work folder: $(ls "$work/layers")"
+[ "$(ls "$work/blobs" | sort | tr '\n' ' ')" = "$( (echo $LAYERS1 | tr ' ' '\n'; config_of 1) | sort | tr '\n' ' ')" ] \
+    || fail "after the publish the work folder holds other blobs than the image's: $(ls "$work/blobs")"
 pass "killed with $(echo "$done_before" | wc -w) of 4 layers downloaded, the rerun fetched only the other $((4 - $(echo "$done_before" | wc -w))) and gives the same trees"
 
 # two images sharing four layers in one run: each shared layer downloaded once, one copy each
@@ -130,11 +136,15 @@ pass "two images sharing four layers: five layers downloaded once each, five lay
 # a later run: the image sharing the converted image's layers makes only its own layer copy
 recipe "$WORK/second.yaml" "$SLOW/test/bulky:1" "$SLOW/test/bulky:2"
 ls -d "$WORK"/resumed.staging/.layers/??/* | sort > "$WORK/copies-before"
+mark=$(wc -l < "$PROXY_DIR/access.log")
 inode_before=$(stat -c %i "$WORK/resumed.staging/.layers/${LAYERS1:0:2}/${LAYERS1%% *}/layerfs/bulk-0.bin")
 convert resumed "$WORK/second.yaml" > "$WORK/second.log" || { cat "$WORK/second.log"; fail "second image in a later run"; }
 [ "$(ls -d "$WORK"/resumed.staging/.layers/??/* | sort | comm -13 "$WORK/copies-before" - | wc -l)" = 1 ] || fail "the later run did not add exactly one layer copy"
 [ "$(stat -c %i "$WORK/resumed.staging/.layers/${LAYERS1:0:2}/${LAYERS1%% *}/layerfs/bulk-0.bin")" = "$inode_before" ] \
     || fail "a shared layer copy was made again"
 grep -q "new: $SLOW/test/bulky:2" "$WORK/second.log" || { cat "$WORK/second.log"; fail "bulky:2 not converted"; }
-pass "a later run converting an image that shares four layers keeps their copies and adds one"
+tail -n +"$((mark + 1))" "$PROXY_DIR/access.log" | grep "^GET /v2/test/bulky/blobs/" | cut -d' ' -f2 | sed 's|.*sha256:||' | sort > "$WORK/later-blobs"
+[ "$(tr '\n' ' ' < "$WORK/later-blobs")" = "$( (manifest_layers 2 | awk '{print $5}'; config_of 2) | sort | tr '\n' ' ')" ] \
+    || fail "the later run downloaded other blobs than bulky:2's own layer and config: $(cat "$WORK/later-blobs")"
+pass "a later run converting an image that shares four layers keeps their copies and blobs, adds one copy and downloads only its own layer"
 echo "all resume tests passed"

@@ -35,8 +35,9 @@ public final class Converter {
     }
 
     private var newTree: String { work + "/new" }
-    /// Verified layer and config blobs, kept until a publish succeeds (an interrupted run
-    /// resumes from them).
+    /// Verified layer and config blobs: an interrupted run resumes from them, and a later
+    /// image sharing layers with the recipe's images builds its flat root from them without
+    /// downloading those layers again. After a publish only the blobs of the recipe's images stay.
     private var blobs: String { work + "/blobs" }
     /// Finished `.layers` copies (`<hex>`) and the one being made (`<hex>.partial`), moved into
     /// the staging tree by the commit.
@@ -128,12 +129,22 @@ public final class Converter {
             throw .publish("\(error) (the staged content is published by the next run)")
         }
         unlink(dirtyMarker)
-        try FS.remove(blobs)
+        try pruneBlobs(keeping: wanted)
         try FS.remove(layerCopies)
         if let published = report.published {
             progress.line("published \(recipe.repository) revision \(published.revision)")
         }
         return report
+    }
+
+    /// Removes the blobs (and any `.part`) that belong to none of `images`.
+    private func pruneBlobs(keeping images: [ResolvedImage]) throws(ImageError) {
+        var keep = Set<String>()
+        for image in images {
+            keep.insert(image.configDigest.hex)
+            for layer in image.layers { keep.insert(layer.digest.hex) }
+        }
+        for name in FS.list(blobs) where !keep.contains(name) { try FS.remove(blobs + "/" + name) }
     }
 
     // MARK: Image removal
