@@ -23,6 +23,12 @@ extension CVMFSSwift {
                 is published when nothing changed. Registry credentials: DUCC_AUTH_REGISTRIES, \
                 DUCC_<R>_IDENT, DUCC_<R>_USER, DUCC_<R>_PASS.
 
+                Layers are downloaded and unpacked --jobs at a time, each streamed into its \
+                .layers copy while its blob is spooled and checked against its digest; the flat \
+                root is built in layer order from the checked blobs. An interrupted run (even \
+                kill -9) resumes: layers it had finished are not downloaded again. On a terminal \
+                each layer in flight has a progress line (digest, MB done of the total, MB/s).
+
                 An image that leaves the recipe (its tag removed, or moved to another digest) \
                 is not deleted: its removal is scheduled in .metadata/remove-schedule.json. \
                 With --gc, the removals scheduled at least --grace ago are carried out: the \
