@@ -3,7 +3,7 @@ import CVMFSImages
 /// Image layers through `TarReader` (ustar, old GNU, GNU long names `L`/`K`, PAX `x`/`g`,
 /// base-256 numbers, unsupported types such as sparse `S`), read from memory through a
 /// stream that hands out the given piece sizes; byte 0 picks the piece size and whether the
-/// bytes are a gzip layer (`GzipStream`, as `FileStream.openLayer` does for `1f 8b`).
+/// bytes are a gzip layer (`GzipStream`, as `LayerDecompression.tarStream` does for `1f 8b`).
 /// Every entry's data is read to the end; the reader never hands out more data than the
 /// entry's size.
 let tarHarness = Harness(

@@ -15,6 +15,9 @@ VARIANT:
   python       2 layers: the host's python3 with the modules it imports at start-up, then an
                entrypoint script (exports ENTERED=yes), with ENV, ENTRYPOINT and WORKDIR set
   python2      python plus one more layer (shares both layers with python)
+  bulky        multilayer with 1.5 MB of incompressible bytes added to each layer (6 MB
+               in all): long enough to download over a throttled link to be interrupted
+  bulky2       bulky plus one more small layer (shares the four layers of bulky)
 Several variants can share one layout under different tags.
 """
 import gzip
@@ -145,6 +148,11 @@ def layers_for(variant):
     ]
     if variant == "multilayer":
         return base
+    if variant.startswith("bulky"):
+        # Deterministic, so that two runs build the same blobs.
+        bulk = lambda i: hashlib.shake_256(b"bulk layer %d" % i).digest(1500000)
+        layers = [m + [("file", "bulk-%d.bin" % i, bulk(i))] for i, m in enumerate(base)]
+        return layers + ([[("file", "etc/version", b"2\n")]] if variant == "bulky2" else [])
     if variant == "multilayer2":
         return base + [[("file", "etc/version", b"2\n"), ("dir", "new", 0o755), ("file", "new/file", b"tag two\n")]]
     if variant == "dotdot":
@@ -176,7 +184,7 @@ def main():
     for i, members in enumerate(layers):
         raw = tar_bytes(members)
         diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
-        plain = variant.startswith("multilayer") and i == 3
+        plain = variant.startswith(("multilayer", "bulky")) and i == 3
         blob = raw if plain else gzip.compress(raw, mtime=0)
         digest, size = write_blob(layout, blob)
         media = "application/vnd.oci.image.layer.v1.tar" + ("" if plain else "+gzip")

@@ -160,14 +160,17 @@ expect_failure "'../' entry" "leaves the root" "oci:$WORK/bad-dotdot:1 as localh
 expect_failure "absolute entry" "absolute path" "oci:$WORK/bad-absolute:1 as localhost/bad/absolute:1"
 expect_failure "entry through a symlink" "symbolic link that leads outside" "oci:$WORK/bad-symlink:1 as localhost/bad/symlink:1"
 [ ! -e /tmp/evil ] && [ ! -e "$WORK/evil" ] || fail "an unsafe entry was written"
-# a layer whose bytes do not match its digest (corrupted in the registry's storage)
-push "oci:$WORK/layout:1" "docker://$REG/test/corrupt:1"
-layer=$(python3 -c "import json,sys; m=json.load(open('$WORK/layout/index.json'))['manifests'][0]['digest'].split(':')[1]; print(json.load(open('$WORK/layout/blobs/sha256/'+m))['layers'][1]['digest'].split(':')[1])")
+# a layer whose bytes do not match its digest (corrupted in the registry's storage), of an image
+# not converted before (the layers of converted images are not downloaded again)
+$MAKE "$WORK/bulky" bulky 1 >/dev/null
+push "oci:$WORK/bulky:1" "docker://$REG/test/corrupt:1"
+layer=$(python3 -c "import json,sys; m=json.load(open('$WORK/bulky/index.json'))['manifests'][0]['digest'].split(':')[1]; print(json.load(open('$WORK/bulky/blobs/sha256/'+m))['layers'][1]['digest'].split(':')[1])")
 blob="$WORK/registry/docker/registry/v2/blobs/sha256/${layer:0:2}/$layer/data"
 [ -f "$blob" ] || fail "registry blob $blob"
 printf 'corrupt' >> "$blob"
-rm -rf "$STAGING.work/blobs"
-expect_failure "layer digest mismatch" "digest mismatch" "$REG/test/corrupt:1"
+expect_failure "layer digest mismatch" "digest mismatch for layer 2/4 sha256:$layer of $REG/test/corrupt:1" "$REG/test/corrupt:1"
+[ ! -e "$STAGING.work/blobs/$layer" ] && [ ! -e "$STAGING.work/layers/$layer" ] && [ ! -e "$STAGING/.layers/${layer:0:2}/$layer" ] \
+    || fail "the corrupt layer left a blob or a layer copy behind"
 
 # a `docker save`-style archive
 skopeo copy -q "oci:$WORK/layout:1" "docker-archive:$WORK/saved.tar:localhost/saved/multilayer:1"

@@ -29,19 +29,6 @@ final class FileStream: ByteStream {
             throw .io(path: path, reason: "read: \(errnoText())")
         }
     }
-
-    /// Opens a layer blob, decompressing it when it starts with the gzip magic.
-    /// zstd layers are recognised and refused with a clear message.
-    static func openLayer(path: String) throws(ImageError) -> ByteStream {
-        let file = try FileStream(path: path)
-        var magic = [UInt8](repeating: 0, count: 4)
-        let n = magic.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress, 4, 0) }
-        if n >= 2 && magic[0] == 0x1F && magic[1] == 0x8B { return try GzipStream(source: file) }
-        if n == 4 && magic == [0x28, 0xB5, 0x2F, 0xFD] {
-            throw .layer("\(path): zstd-compressed layers are not supported")
-        }
-        return file
-    }
 }
 
 /// Inflates gzip (or zlib) data, including concatenated gzip members.

@@ -1,4 +1,5 @@
 import CVMFSPublish
+import Glibc
 
 /// How `Converter` works: where the repository and its staging tree are, and how images are chosen.
 public struct ConvertOptions: Sendable {
@@ -23,6 +24,12 @@ public struct ConvertOptions: Sendable {
     /// Publish even if no image changed.
     public var forcePublish = false
     public var showProgress = true
+    /// Layers downloaded and unpacked at the same time (the flat root is still built in layer
+    /// order). Downloads mostly wait on the network and unpacking takes about one core, so the
+    /// default is the number of cores, at least 2 and at most 4.
+    public var jobs = ConvertOptions.defaultJobs
+
+    public static var defaultJobs: Int { min(4, max(2, sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
     /// Publisher settings (`fqrn` is replaced by the recipe's `cvmfs_repo`).
     public var publish: PublishOptions
 

@@ -35,7 +35,13 @@ public final class Converter {
     }
 
     private var newTree: String { work + "/new" }
+    /// Verified layer and config blobs: an interrupted run resumes from them, and a later
+    /// image sharing layers with the recipe's images builds its flat root from them without
+    /// downloading those layers again. After a publish only the blobs of the recipe's images stay.
     private var blobs: String { work + "/blobs" }
+    /// Finished `.layers` copies (`<hex>`) and the one being made (`<hex>.partial`), moved into
+    /// the staging tree by the commit.
+    private var layerCopies: String { work + "/layers" }
     private var dirtyMarker: String { work + "/unpublished" }
     /// The podman store is written unless the recipe or the options turn it off; it points
     /// into the layer copies, so without them there is none.
@@ -45,9 +51,12 @@ public final class Converter {
     public func run() throws(ImageError) -> ConvertReport {
         try FS.makeDirectories(staging)
         try FS.makeDirectories(work)
+        let lock = try WorkLock(work: work)
+        defer { withExtendedLifetime(lock) {} }
         try FS.remove(newTree)
         try FS.makeDirectories(newTree)
         try FS.makeDirectories(blobs)
+        try FS.makeDirectories(layerCopies)
         var report = ConvertReport()
         var converted: [ResolvedImage] = []
         var wanted: [ResolvedImage] = []
@@ -120,11 +129,22 @@ public final class Converter {
             throw .publish("\(error) (the staged content is published by the next run)")
         }
         unlink(dirtyMarker)
-        try FS.remove(blobs)
+        try pruneBlobs(keeping: wanted)
+        try FS.remove(layerCopies)
         if let published = report.published {
             progress.line("published \(recipe.repository) revision \(published.revision)")
         }
         return report
+    }
+
+    /// Removes the blobs (and any `.part`) that belong to none of `images`.
+    private func pruneBlobs(keeping images: [ResolvedImage]) throws(ImageError) {
+        var keep = Set<String>()
+        for image in images {
+            keep.insert(image.configDigest.hex)
+            for layer in image.layers { keep.insert(layer.digest.hex) }
+        }
+        for name in FS.list(blobs) where !keep.contains(name) { try FS.remove(blobs + "/" + name) }
     }
 
     // MARK: Image removal
@@ -241,17 +261,18 @@ public final class Converter {
         let name = image.reference.publicPath
         progress.line("\(name): converting \(image.manifestDigest.short) (image \(image.configDigest.short), \(image.layers.count) layers)")
         let flatNeeded = !FS.exists(staging + "/" + image.flatPath) && !FS.exists(newTree + "/" + image.flatPath)
-        var layerFiles: [String] = []
-        var config: ImageConfig?
-        if flatNeeded || !options.skipLayers {
-            (config, layerFiles) = try fetchBlobs(image, source: source)
+        let config = try fetchConfig(image, source: source)
+        let worker = LayerWorker(source: source, blobs: blobs, copies: layerCopies, created: config.created ?? "", progress: progress)
+        let tasks = layerTasks(image, flatNeeded: flatNeeded, worker: worker)
+        let scheduler = LayerScheduler(tasks: tasks, threads: options.jobs) { (task) throws(ImageError) in try worker.run(task) }
+        scheduler.start()
+        do {
+            if flatNeeded { try unpackFlat(image, config: config, scheduler: scheduler) }
+        } catch {
+            scheduler.cancel()
+            throw error
         }
-        if flatNeeded {
-            try unpackFlat(image, layerFiles: layerFiles, config: config)
-        }
-        if !options.skipLayers {
-            try copyLayers(image, layerFiles: layerFiles, config: config)
-        }
+        try scheduler.finish()
         // Public symlink and the manifest that marks the conversion complete.
         let link = newTree + "/" + name
         try FS.makeDirectories(FS.parent(link))
@@ -263,69 +284,69 @@ public final class Converter {
         progress.line("\(name): converted into \(image.flatPath)")
     }
 
-    /// The image's config and the paths of its layer files, downloading what the blob folder lacks.
-    private func fetchBlobs(_ image: ResolvedImage, source: ImageSource) throws(ImageError) -> (ImageConfig, [String]) {
-        let name = image.reference.publicPath
+    /// The image's config, downloading it if the blob folder lacks it.
+    private func fetchConfig(_ image: ResolvedImage, source: ImageSource) throws(ImageError) -> ImageConfig {
         let configPath = blobs + "/" + image.configDigest.hex
         if !FS.exists(configPath) {
-            progress.start("\(name): config")
-            try source.fetch(image.configDigest, size: nil, image: image.reference, to: configPath, progress: progress)
+            try source.fetch(image.configDigest, size: nil, image: image.reference, to: configPath) { _ throws(ImageError) in }
         }
-        let config = try JSON.decode(ImageConfig.self, try FS.read(configPath), what: "config of \(name)")
-        var layerFiles: [String] = []
-        for (i, layer) in image.layers.enumerated() {
-            let path = blobs + "/" + layer.digest.hex
-            if !FS.exists(path) {
-                progress.start("\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short) downloading")
-                try source.fetch(layer.digest, size: layer.size, image: image.reference, to: path, progress: progress)
-            }
-            layerFiles.append(path)
-        }
-        return (config, layerFiles)
+        return try JSON.decode(ImageConfig.self, try FS.read(configPath), what: "config of \(image.reference.publicPath)")
     }
 
-    /// The flat root file system: every layer applied in order, each checked against its
-    /// config diff_id, and the Apptainer files added.
-    private func unpackFlat(_ image: ResolvedImage, layerFiles: [String], config: ImageConfig?) throws(ImageError) {
+    /// What each layer still needs, once per digest: its verified blob (for the flat root)
+    /// unless spooled before, its `.layers` copy unless staged or made by an earlier image
+    /// of this run or by an interrupted run. A layer that needs neither has no task.
+    private func layerTasks(_ image: ResolvedImage, flatNeeded: Bool, worker: LayerWorker) -> [LayerTask] {
+        var tasks: [LayerTask] = []
+        var seen = Set<Digest>()
+        for (i, layer) in image.layers.enumerated() where seen.insert(layer.digest).inserted {
+            let staged = FS.exists(staging + "/.layers/\(layer.digest.prefix)/\(layer.digest.hex)")
+            let needsCopy = !options.skipLayers && !staged && !FS.exists(worker.copyPath(layer.digest))
+            let needsBlob = flatNeeded && !FS.exists(worker.blobPath(layer.digest))
+            guard needsCopy || needsBlob else { continue }
+            let position = "layer \(i + 1)/\(image.layers.count)"
+            tasks.append(LayerTask(digest: layer.digest, size: layer.size, image: image.reference,
+                                   label: "\(image.reference.publicPath) \(position) \(layer.digest.short)",
+                                   what: "\(position) \(layer.digest) of \(image.reference.publicPath)",
+                                   needsBlob: needsBlob, needsCopy: needsCopy))
+        }
+        return tasks
+    }
+
+    /// The flat root file system: every layer applied in order from its verified blob as soon
+    /// as the blob is ready (later layers still downloading), each checked against its config
+    /// diff_id, and the Apptainer files added.
+    private func unpackFlat(_ image: ResolvedImage, config: ImageConfig, scheduler: LayerScheduler) throws(ImageError) {
         let name = image.reference.publicPath
-        let diffIDs = config?.rootfs?.diff_ids ?? []
+        let diffIDs = config.rootfs?.diff_ids ?? []
         let root = newTree + "/" + image.flatPath
         try FS.makeDirectories(FS.parent(root))
         let applier = try LayerApplier(root: root, whiteouts: .apply)
         for (i, layer) in image.layers.enumerated() {
-            let label = "\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short) unpacking"
-            progress.start(label)
-            let stream = HashingStream(source: try FileStream.openLayer(path: layerFiles[i]))
-            let reader = TarReader(source: stream, name: "layer \(layer.digest)")
-            let stats = try applier.apply(reader, name: "layer \(layer.digest)") { bytes in self.progress.bytes(bytes, of: nil) }
+            try scheduler.wait(for: layer.digest)
+            let label = "\(name) flat root, layer \(i + 1)/\(image.layers.count) \(layer.digest.short)"
+            let blob = blobs + "/" + layer.digest.hex
+            let size = try FS.size(blob)
+            let file = try FileStream(path: blob)
+            let stream = HashingStream(source: try LayerDecompression.tarStream(CountingStream(source: file) { done in
+                self.progress.advance("flat", done: done)
+            }, layer: "layer \(layer.digest)"))
+            progress.begin("flat", label: label, total: size)
+            let stats: LayerApplier.Statistics
+            do {
+                stats = try applier.apply(TarReader(source: stream, name: "layer \(layer.digest)"), name: "layer \(layer.digest)")
+            } catch {
+                progress.end("flat", nil)
+                throw error
+            }
             let diffID = try stream.finish()
+            progress.end("flat", "\(label): \(stats.entries) entries, \(Progress.megabytes(stats.bytes))")
             if i < diffIDs.count, let expected = Digest(diffIDs[i]), expected != diffID {
                 throw .digestMismatch(what: "uncompressed layer \(layer.digest) of \(name) (config diff_id)", expected: expected.description, actual: diffID.description)
             }
-            progress.line("\(name): layer \(i + 1)/\(image.layers.count) \(layer.digest.short): \(stats.entries) entries, \(Progress.megabytes(stats.bytes))")
         }
-        try ApptainerFiles.add(root: root, config: config?.config)
+        try ApptainerFiles.add(root: root, config: config.config)
         try FS.touch(root + "/.cvmfscatalog")
-    }
-
-    /// The `.layers/<xx>/<digest>/layerfs` copies (whiteouts as overlayfs reads them) with their
-    /// metadata, for the layers not already converted.
-    private func copyLayers(_ image: ResolvedImage, layerFiles: [String], config: ImageConfig?) throws(ImageError) {
-        for (i, layer) in image.layers.enumerated() {
-            let folder = ".layers/\(layer.digest.prefix)/\(layer.digest.hex)"
-            if FS.exists(staging + "/" + folder) || FS.exists(newTree + "/" + folder) { continue }
-            let layerfs = newTree + "/" + folder + "/layerfs"
-            try FS.makeDirectories(layerfs)
-            let stream = HashingStream(source: try FileStream.openLayer(path: layerFiles[i]))
-            let applier = try LayerApplier(root: layerfs, whiteouts: .overlay)
-            _ = try applier.apply(TarReader(source: stream, name: "layer \(layer.digest)"), name: "layer \(layer.digest)")
-            let diffID = try stream.finish()
-            try FS.touch(layerfs + "/.cvmfscatalog")
-            try FS.makeDirectories(newTree + "/" + folder + "/.metadata")
-            let info = LayerInfo(id: diffID.hex, created: config?.created ?? "", compressedDiffDigest: layer.digest.description,
-                                 diffDigest: diffID.description, diffSize: stream.count)
-            try FS.write(newTree + "/" + folder + "/.metadata/layers.json", JSON.encode([info]))
-        }
     }
 
     /// The image's entry in the podman store, from the config blob and the staged layer metadata.
@@ -356,6 +377,14 @@ public final class Converter {
     /// Moves the new tree into the staging tree and records the layers' origins.
     private func commit(_ images: [ResolvedImage]) throws(ImageError) {
         try merge(from: newTree, into: staging)
+        for image in images {
+            for layer in image.layers where FS.exists(layerCopies + "/" + layer.digest.hex) {
+                let folder = staging + "/.layers/\(layer.digest.prefix)/\(layer.digest.hex)"
+                if FS.exists(folder) { continue }
+                try FS.makeDirectories(FS.parent(folder))
+                try FS.rename(layerCopies + "/" + layer.digest.hex, folder)
+            }
+        }
         for dir in [".flat", ".layers"] where FS.isDirectory(staging + "/" + dir) {
             try FS.touch(staging + "/" + dir + "/.cvmfscatalog")
             if dir == ".layers" {

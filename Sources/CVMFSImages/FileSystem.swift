@@ -91,7 +91,8 @@ enum FS {
     }
 
     /// Copies a file while hashing it, and checks the digest.
-    static func copyVerified(from source: String, to destination: String, digest: Digest, what: String) throws(ImageError) {
+    static func copyVerified(from source: String, to destination: String, digest: Digest, what: String,
+                             received: (UnsafeRawBufferPointer) throws(ImageError) -> Void = { _ throws(ImageError) in }) throws(ImageError) {
         let input = HashingStream(source: try FileStream(path: source))
         let temporary = destination + ".part"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -103,6 +104,7 @@ enum FS {
                 let n = try input.read(into: buffer)
                 if n == 0 { break }
                 guard Glibc.write(fd, buffer.baseAddress, n) == n else { throw ImageError.io(path: temporary, reason: "write: \(errnoText())") }
+                try received(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<n]))
             }
         } catch {
             close(fd)

@@ -1,38 +1,58 @@
 import CVMFSFormat
 import Glibc
+import Synchronization
 
 /// Where images come from: a registry, an OCI image layout or a `docker save` archive.
-protocol ImageSource: AnyObject {
+///
+/// Blobs are fetched by several threads at once (`LayerScheduler`), hence `Sendable`.
+protocol ImageSource: AnyObject, Sendable {
     /// The platform-specific manifest of `reference`.
     func resolve(_ reference: ImageReference, platform: Platform) throws(ImageError) -> ResolvedImage
-    /// Stores the blob at `path`, verified against its digest.
-    func fetch(_ digest: Digest, size: Int64?, image: ImageReference, to path: String, progress: Progress) throws(ImageError)
+    /// Stores the blob at `path`, verified against its digest, handing each chunk to `received`
+    /// as it is written (an error thrown there stops the fetch). Nothing is at `path` unless
+    /// the digest matched; a fetch cut short leaves at most `<path>.part`, redone next time.
+    func fetch(_ digest: Digest, size: Int64?, image: ImageReference, to path: String,
+               received: (UnsafeRawBufferPointer) throws(ImageError) -> Void) throws(ImageError)
     /// The tags of the image's repository (for wildcard inputs).
     func tags(_ reference: ImageReference) throws(ImageError) -> [String]
 }
 
 /// Images in a registry (v2 API).
-final class RegistrySource: ImageSource {
-    private var clients: [String: RegistryClient] = [:]
+final class RegistrySource: ImageSource, @unchecked Sendable {  // the idle clients are kept under a lock
+    /// Idle clients by `scheme://registry`. A client (one connection) serves one thread at a
+    /// time: each fetch borrows one, or makes one when all are busy, and gives it back.
+    private let idle = Mutex<[String: [RegistryClient]]>([:])
 
-    private func client(_ reference: ImageReference) throws(ImageError) -> RegistryClient {
+    private func borrow(_ reference: ImageReference) throws(ImageError) -> (key: String, client: RegistryClient) {
         guard case .registry(let scheme) = reference.source else { fatalError("not a registry reference") }
         let key = "\(scheme)://\(reference.registry)"
-        if let client = clients[key] { return client }
+        if let client = idle.withLock({ $0[key]?.popLast() }) { return (key, client) }
         let client = try RegistryClient(scheme: scheme, registry: reference.registry,
                                         credentials: Credentials.fromEnvironment(registry: reference.registry))
-        clients[key] = client
-        return client
+        return (key, client)
+    }
+
+    private func giveBack(_ borrowed: (key: String, client: RegistryClient)) {
+        idle.withLock { $0[borrowed.key, default: []].append(borrowed.client) }
+    }
+
+    private func withClient<R>(_ reference: ImageReference, _ body: (RegistryClient) throws(ImageError) -> R) throws(ImageError) -> R {
+        let borrowed = try borrow(reference)
+        defer { giveBack(borrowed) }
+        return try body(borrowed.client)
     }
 
     func resolve(_ reference: ImageReference, platform: Platform) throws(ImageError) -> ResolvedImage {
-        let client = try client(reference)
         let name = reference.digest?.description ?? reference.tag!
-        var (bytes, mediaType, digest) = try client.manifest(repository: reference.repository, reference: name)
+        var (bytes, mediaType, digest) = try withClient(reference) { (client) throws(ImageError) in
+            try client.manifest(repository: reference.repository, reference: name)
+        }
         var document = try JSON.decode(ManifestDocument.self, bytes, what: "manifest of \(reference)")
         if MediaType.isIndex(document.mediaType ?? mediaType) || (document.manifests != nil && document.layers == nil) {
             let chosen = try document.select(platform: platform, what: reference.description)
-            (bytes, mediaType, digest) = try client.manifest(repository: reference.repository, reference: chosen.digest)
+            (bytes, mediaType, digest) = try withClient(reference) { (client) throws(ImageError) in
+                try client.manifest(repository: reference.repository, reference: chosen.digest)
+            }
             document = try JSON.decode(ManifestDocument.self, bytes, what: "manifest \(chosen.digest) of \(reference)")
         }
         let parts = try document.imageParts(what: reference.description)
@@ -40,15 +60,20 @@ final class RegistrySource: ImageSource {
                              configDigest: parts.config, layers: parts.layers)
     }
 
-    func fetch(_ digest: Digest, size: Int64?, image: ImageReference, to path: String, progress: Progress) throws(ImageError) {
+    func fetch(_ digest: Digest, size: Int64?, image: ImageReference, to path: String,
+               received: (UnsafeRawBufferPointer) throws(ImageError) -> Void) throws(ImageError) {
         let temporary = path + ".part"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .io(path: temporary, reason: "create: \(errnoText())") }
         let writer = DigestingWriter(fd: fd, path: temporary)
         do {
-            try client(image).blob(repository: image.repository, digest: digest) { (chunk: UnsafeRawBufferPointer) throws(ImageError) in
-                try writer.write(chunk)
-                progress.bytes(writer.count, of: size)
+            try withClient(image) { (client) throws(ImageError) in
+                try withoutActuallyEscaping(received) { received throws(ImageError) in
+                    try client.blob(repository: image.repository, digest: digest) { (chunk: UnsafeRawBufferPointer) throws(ImageError) in
+                        try writer.write(chunk)
+                        try received(chunk)
+                    }
+                }
             }
         } catch {
             close(fd)
@@ -65,12 +90,12 @@ final class RegistrySource: ImageSource {
     }
 
     func tags(_ reference: ImageReference) throws(ImageError) -> [String] {
-        try client(reference).tags(repository: reference.repository)
+        try withClient(reference) { (client) throws(ImageError) in try client.tags(repository: reference.repository) }
     }
 }
 
 /// An OCI image layout folder (`oci-layout`, `index.json`, `blobs/sha256/…`).
-final class OCILayoutSource: ImageSource {
+final class OCILayoutSource: ImageSource, @unchecked Sendable {  // nothing changes after init
     private let root: String
 
     init(root: String) throws(ImageError) {
@@ -118,10 +143,10 @@ final class OCILayoutSource: ImageSource {
                              configDigest: parts.config, layers: parts.layers)
     }
 
-    func fetch(_ digest: Digest, size: Int64?, image: ImageReference, to path: String, progress: Progress) throws(ImageError) {
+    func fetch(_ digest: Digest, size: Int64?, image: ImageReference, to path: String,
+               received: (UnsafeRawBufferPointer) throws(ImageError) -> Void) throws(ImageError) {
         guard FS.exists(blobPath(digest)) else { throw .notFound("blob \(digest) is missing from \(root)") }
-        try FS.copyVerified(from: blobPath(digest), to: path, digest: digest, what: "blob in \(root)")
-        progress.bytes(size ?? 0, of: size)
+        try FS.copyVerified(from: blobPath(digest), to: path, digest: digest, what: "blob in \(root)", received: received)
     }
 
     func tags(_ reference: ImageReference) throws(ImageError) -> [String] {
@@ -132,7 +157,7 @@ final class OCILayoutSource: ImageSource {
 
 /// A `docker save` archive, unpacked once into a work folder. Its layers are plain tars named
 /// in `manifest.json`; a Docker v2 schema 2 manifest is made for it (digests computed).
-final class DockerArchiveSource: ImageSource {
+final class DockerArchiveSource: ImageSource, @unchecked Sendable {  // `files` is filled by resolve, before any fetch
     private let archive: String
     private let folder: String
     private var files: [Digest: String] = [:]
@@ -186,10 +211,10 @@ final class DockerArchiveSource: ImageSource {
                              configDigest: parts.config, layers: parts.layers)
     }
 
-    func fetch(_ digest: Digest, size: Int64?, image: ImageReference, to path: String, progress: Progress) throws(ImageError) {
+    func fetch(_ digest: Digest, size: Int64?, image: ImageReference, to path: String,
+               received: (UnsafeRawBufferPointer) throws(ImageError) -> Void) throws(ImageError) {
         guard let file = files[digest] else { throw .notFound("blob \(digest) in \(archive)") }
-        try FS.copyVerified(from: file, to: path, digest: digest, what: "\(archive)")
-        progress.bytes(size ?? 0, of: size)
+        try FS.copyVerified(from: file, to: path, digest: digest, what: "\(archive)", received: received)
     }
 
     func tags(_ reference: ImageReference) throws(ImageError) -> [String] { [] }

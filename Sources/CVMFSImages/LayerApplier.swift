@@ -54,7 +54,7 @@ public final class LayerApplier {
 
     /// Applies a whole layer file (gzip or plain tar).
     public func apply(layerFile path: String, name: String) throws(ImageError) -> Statistics {
-        let reader = TarReader(source: try FileStream.openLayer(path: path), name: name)
+        let reader = TarReader(source: try LayerDecompression.tarStream(try FileStream(path: path), layer: name), name: name)
         return try apply(reader, name: name)
     }
 

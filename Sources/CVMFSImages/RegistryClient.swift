@@ -2,7 +2,8 @@ import Glibc
 
 /// The registry v2 API for one registry: manifests, blobs and tag lists, with bearer-token
 /// (`WWW-Authenticate: Bearer realm=…`) and basic authentication.
-final class RegistryClient {
+/// Not thread-safe: `RegistrySource` lends each client to one thread at a time.
+final class RegistryClient: @unchecked Sendable {
     let scheme: String
     let registry: String
     private let http: HTTPClient

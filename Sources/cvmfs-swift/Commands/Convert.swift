@@ -23,6 +23,12 @@ extension CVMFSSwift {
                 is published when nothing changed. Registry credentials: DUCC_AUTH_REGISTRIES, \
                 DUCC_<R>_IDENT, DUCC_<R>_USER, DUCC_<R>_PASS.
 
+                Layers are downloaded and unpacked --jobs at a time, each streamed into its \
+                .layers copy while its blob is spooled and checked against its digest; the flat \
+                root is built in layer order from the checked blobs. An interrupted run (even \
+                kill -9) resumes: layers it had finished are not downloaded again. On a terminal \
+                each layer in flight has a progress line (digest, MB done of the total, MB/s).
+
                 An image that leaves the recipe (its tag removed, or moved to another digest) \
                 is not deleted: its removal is scheduled in .metadata/remove-schedule.json. \
                 With --gc, the removals scheduled at least --grace ago are carried out: the \
@@ -66,12 +72,16 @@ extension CVMFSSwift {
         @Flag(help: "Publish a new revision even if no image changed.")
         var forcePublish = false
 
-        @Flag(help: "No progress lines on stderr.")
+        @Flag(help: "No progress lines on stderr (off a terminal, only finished steps are printed anyway).")
         var quiet = false
+
+        @Option(help: "Layers downloaded and unpacked at the same time (default: the number of cores, 2 to 4).")
+        var jobs: Int = ConvertOptions.defaultJobs
 
         @OptionGroup var writing: WritingOptions
 
         func validate() throws {
+            if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
             if dryRun && !collectImages { throw ValidationError("--dry-run lists what --gc would remove: give --gc as well") }
         }
 
@@ -86,6 +96,7 @@ extension CVMFSSwift {
                 options.forcePublish = forcePublish
                 options.podmanStore = !skipPodman
                 options.showProgress = !quiet
+                options.jobs = jobs
                 options.collectImages = collectImages
                 options.gracePeriod = grace.seconds
                 let converter = try Converter(recipe: recipe, options: options)
