@@ -61,20 +61,36 @@ private enum CacheFuzz {
 
     static func build(_ directory: CacheDirectory, input: inout FuzzReader, hashes: inout [ContentHash]) -> Bool {
         writeFile(directory.databasePath, template)
+        if input.isAtEnd { return true }
         var objects: [(ContentHash, Int)] = []
         do throws(SQLiteError) {
             let db = try SQLiteDatabase(path: directory.databasePath, mode: .readWriteCreate)
-            try db.execute("BEGIN")
-            let insertRow = try db.prepare(
-                "INSERT OR REPLACE INTO cache_catalog (sha1, size, acseq, path, type, pinned) VALUES (?, ?, ?, ?, ?, ?)")
-            let setProperty = try db.prepare("INSERT OR REPLACE INTO properties (key, value) VALUES (?, ?)")
+            // No journal file, no fsync: the file is thrown away after the input (the client's
+            // own connection then opens it with its usual settings).
+            try db.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; BEGIN")
+            // Compiled when first needed: many inputs use one kind of row.
+            var insertRowStatement: SQLiteStatement?
+            var setPropertyStatement: SQLiteStatement?
+            func insertRow() throws(SQLiteError) -> SQLiteStatement {
+                if let made = insertRowStatement { return made }
+                let made = try db.prepare(
+                    "INSERT OR REPLACE INTO cache_catalog (sha1, size, acseq, path, type, pinned) VALUES (?, ?, ?, ?, ?, ?)")
+                insertRowStatement = made
+                return made
+            }
+            func setProperty() throws(SQLiteError) -> SQLiteStatement {
+                if let made = setPropertyStatement { return made }
+                let made = try db.prepare("INSERT OR REPLACE INTO properties (key, value) VALUES (?, ?)")
+                setPropertyStatement = made
+                return made
+            }
             var rows = 0
             while !input.isAtEnd && rows < 64 {
                 rows += 1
                 let kind = input.byte()
                 switch kind % 4 {
                 case 0:
-                    try setProperty.run([.text(input.pick(propertyKeys)), .text(input.text())])
+                    try setProperty().run([.text(input.pick(propertyKeys)), .text(input.text())])
                 case 3:
                     // A breadcrumb file, as the client writes it after a mount.
                     writeFile(directory.breadcrumbPath(fqrn: "fuzz.cern.ch"), input.data())
@@ -83,7 +99,7 @@ private enum CacheFuzz {
                     let algorithm = HashAlgorithm.allCases[Int(kind >> 2) % HashAlgorithm.allCases.count]
                     let hash = ContentHash(algorithm: algorithm, digest: (digest + [UInt8](repeating: 0, count: 20)).prefix(20))!
                     let text = kind & 0x40 != 0 ? String(decoding: digest, as: UTF8.self) : hash.description
-                    try insertRow.run([.text(text), .int(input.int64()), .int(input.int64()), .text(input.text()),
+                    try insertRow().run([.text(text), .int(input.int64()), .int(input.int64()), .text(input.text()),
                                        .int(input.int64()), .int(input.int64())])
                     hashes.append(hash)
                     if kind & 0x80 != 0 { objects.append((hash, Int(input.byte()))) }
