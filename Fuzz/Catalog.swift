@@ -50,39 +50,59 @@ private enum CatalogBuilder {
         return readFile(path)!
     }()
 
-    /// The starting file of each mode (bits 0-6: dropped columns and tables, root row kept)
-    /// and its `catalog` columns after the path hashes, made once per process: `ALTER TABLE
-    /// DROP COLUMN` rewrites the table and re-parses the schema, which per input cost more
-    /// than all the rest.
-    nonisolated(unsafe) static var templates: [UInt8: (bytes: [UInt8], columns: [String])] = [:]
-
-    static func template(mode: UInt8) -> (bytes: [UInt8], columns: [String]) {
-        let key = mode & 0x7F
-        if let made = templates[key] { return made }
-        let path = scratchDirectory + "/template-\(key).db"
-        writeFile(path, template)
+    /// The connection of one mode (bits 0-6: dropped columns and tables, root row kept) on its
+    /// starting file, made once per process, with its compiled statements. `ALTER TABLE DROP
+    /// COLUMN`, opening a connection, reading the schema and compiling statements per input
+    /// cost more than everything else; instead each input's rows go in inside a transaction,
+    /// `sqlite3_db_cacheflush` writes them to the file, the file is copied for the reader and
+    /// the transaction is rolled back (the journal is in memory), which puts every page back:
+    /// the next input starts from the same bytes.
+    final class Builder {
+        let path: String
+        let database: SQLiteDatabase
+        /// The `catalog` columns after the path hashes, in table order.
         let columns: [String]
-        do throws(SQLiteError) {
-            let db = try SQLiteDatabase(path: path, mode: .readWriteCreate)
-            try db.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN")
-            if key & 0x01 != 0 { try db.execute("ALTER TABLE catalog DROP COLUMN mtimens") }
-            if key & 0x02 != 0 { try db.execute("ALTER TABLE catalog DROP COLUMN xattr") }
-            if key & 0x04 != 0 { try db.execute("ALTER TABLE catalog DROP COLUMN uid; ALTER TABLE catalog DROP COLUMN gid") }
-            if key & 0x08 != 0 { try db.execute("DROP TABLE bind_mountpoints") }
-            if key & 0x10 != 0 { try db.execute("DROP TABLE statistics") }
-            if key & 0x20 != 0 { try db.execute("ALTER TABLE nested_catalogs DROP COLUMN size") }
-            if key & 0x40 == 0 { try db.execute("DELETE FROM catalog") }
-            try db.execute("COMMIT")
-            columns = try db.columnNames(of: "catalog").filter {
+        var statements: [String: SQLiteStatement] = [:]
+
+        init(mode key: UInt8) throws(SQLiteError) {
+            path = scratchDirectory + "/template-\(key).db"
+            writeFile(path, template)
+            database = try SQLiteDatabase(path: path, mode: .readWriteCreate)
+            try database.execute("PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; BEGIN")
+            if key & 0x01 != 0 { try database.execute("ALTER TABLE catalog DROP COLUMN mtimens") }
+            if key & 0x02 != 0 { try database.execute("ALTER TABLE catalog DROP COLUMN xattr") }
+            if key & 0x04 != 0 { try database.execute("ALTER TABLE catalog DROP COLUMN uid; ALTER TABLE catalog DROP COLUMN gid") }
+            if key & 0x08 != 0 { try database.execute("DROP TABLE bind_mountpoints") }
+            if key & 0x10 != 0 { try database.execute("DROP TABLE statistics") }
+            if key & 0x20 != 0 { try database.execute("ALTER TABLE nested_catalogs DROP COLUMN size") }
+            if key & 0x40 == 0 { try database.execute("DELETE FROM catalog") }
+            try database.execute("COMMIT")
+            columns = try database.columnNames(of: "catalog").filter {
                 $0 != "md5path_1" && $0 != "md5path_2" && $0 != "parent_1" && $0 != "parent_2"
             }
+        }
+
+        /// `sql` compiled once per process.
+        func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+            if let made = statements[sql] { return made }
+            let made = try database.prepare(sql)
+            statements[sql] = made
+            return made
+        }
+    }
+
+    nonisolated(unsafe) static var builders: [UInt8: Builder] = [:]
+
+    static func builder(mode: UInt8) -> Builder {
+        let key = mode & 0x7F
+        if let made = builders[key] { return made }
+        do throws(SQLiteError) {
+            let made = try Builder(mode: key)
+            builders[key] = made
+            return made
         } catch {
             fatalError("cannot make the catalog template of mode \(key): \(error)")
         }
-        let made = (readFile(path)!, columns)
-        unlink(path)
-        templates[key] = made
-        return made
     }
 
     static let propertyKeys = ["schema", "schema_revision", "revision", "TTL", "last_modified", "previous_revision",
@@ -103,20 +123,18 @@ private enum CatalogBuilder {
 
     /// Writes the catalog `input` describes; false when SQLite refused it as a whole.
     static func build(path: String, mode: UInt8, input: inout FuzzReader, paths: inout [[UInt8]]) -> Bool {
-        let (bytes, names) = template(mode: mode)
-        writeFile(path, bytes)
-        if input.isAtEnd { return true }
+        let builder = builder(mode: mode)
+        let db = builder.database
+        let names = builder.columns
+        func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement { try builder.statement(sql) }
+        defer {
+            // Back to the starting file whatever happened (an error may have ended the
+            // transaction already), with no statement left holding bound values.
+            for statement in builder.statements.values { statement.reset() }
+            if !db.isAutocommit { try! db.execute("ROLLBACK") }
+        }
         do throws(SQLiteError) {
-            let db = try SQLiteDatabase(path: path, mode: .readWriteCreate)
-            try db.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; BEGIN")
-            // Each statement is compiled when a row first needs it: most inputs use few kinds.
-            var statements: [String: SQLiteStatement] = [:]
-            func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
-                if let made = statements[sql] { return made }
-                let made = try db.prepare(sql)
-                statements[sql] = made
-                return made
-            }
+            try db.execute("BEGIN")
             let insertRowSQL = "INSERT OR REPLACE INTO catalog (md5path_1, md5path_2, parent_1, parent_2, "
                 + names.joined(separator: ", ") + ") VALUES (?,?,?,?" + String(repeating: ",?", count: names.count) + ")"
             let insertChunkSQL = "INSERT OR REPLACE INTO chunks (md5path_1, md5path_2, offset, size, hash) VALUES (?,?,?,?,?)"
@@ -191,10 +209,12 @@ private enum CatalogBuilder {
                     }
                 }
             }
-            try db.execute("COMMIT")
+            try db.flushCache()
         } catch {
             return false
         }
+        guard let bytes = readFile(builder.path) else { fatalError("cannot read \(builder.path)") }
+        writeFile(path, bytes)
         return true
     }
 }

@@ -94,6 +94,16 @@ public final class SQLiteDatabase {
         }
     }
 
+    /// Whether no transaction is open (`sqlite3_get_autocommit`).
+    public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
+
+    /// Writes the pages the open transaction changed to the file without committing it
+    /// (`sqlite3_db_cacheflush`); a rollback still undoes them.
+    public func flushCache() throws(SQLiteError) {
+        let rc = sqlite3_db_cacheflush(handle)
+        if rc != SQLITE_OK { throw lastError(sql: nil) }
+    }
+
     /// Compiles `sql` once, marked persistent because our statements live as long as the catalog.
     public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
         var stmt: OpaquePointer?
