@@ -60,8 +60,8 @@ private enum CacheFuzz {
     static let propertyKeys = ["schema", "memcache_size"]
 
     /// One connection on a copy of ``template`` for the whole process, with its statements:
-    /// each input's rows go in inside a transaction, `sqlite3_db_cacheflush` writes them, the
-    /// file is copied into the cache folder and the transaction is rolled back (the journal is
+    /// each input's rows go in inside a transaction, `sqlite3_serialize` copies the database as the
+    /// transaction sees it into the cache folder and the transaction is rolled back (the journal is
     /// in memory), so every input starts from the same bytes, without opening a connection,
     /// reading the schema and compiling statements per input.
     final class Builder {
@@ -94,6 +94,7 @@ private enum CacheFuzz {
             builder.setProperty.reset()
             if !db.isAutocommit { try! db.execute("ROLLBACK") }
         }
+        var bytes: [UInt8] = []
         do throws(SQLiteError) {
             try db.execute("BEGIN")
             var rows = 0
@@ -117,11 +118,11 @@ private enum CacheFuzz {
                     if kind & 0x80 != 0 { objects.append((hash, Int(input.byte()))) }
                 }
             }
-            try db.flushCache()
+            guard let made = db.serialized() else { fatalError("sqlite3_serialize failed") }
+            bytes = made
         } catch {
             return false
         }
-        guard let bytes = readFile(builder.path) else { fatalError("cannot read \(builder.path)") }
         writeFile(directory.databasePath, bytes)
         for (hash, size) in objects {
             let path = directory.objectPath(hash)

@@ -54,8 +54,9 @@ private enum CatalogBuilder {
     /// starting file, made once per process, with its compiled statements. `ALTER TABLE DROP
     /// COLUMN`, opening a connection, reading the schema and compiling statements per input
     /// cost more than everything else; instead each input's rows go in inside a transaction,
-    /// `sqlite3_db_cacheflush` writes them to the file, the file is copied for the reader and
-    /// the transaction is rolled back (the journal is in memory), which puts every page back:
+    /// `sqlite3_serialize` copies the database as the transaction sees it (all pages read through
+    /// the pager, page 1 with its page count included) into the reader's file, and the transaction is
+    /// rolled back (the journal is in memory), which puts every page back:
     /// the next input starts from the same bytes.
     final class Builder {
         let path: String
@@ -133,6 +134,7 @@ private enum CatalogBuilder {
             for statement in builder.statements.values { statement.reset() }
             if !db.isAutocommit { try! db.execute("ROLLBACK") }
         }
+        var bytes: [UInt8] = []
         do throws(SQLiteError) {
             try db.execute("BEGIN")
             let insertRowSQL = "INSERT OR REPLACE INTO catalog (md5path_1, md5path_2, parent_1, parent_2, "
@@ -209,11 +211,11 @@ private enum CatalogBuilder {
                     }
                 }
             }
-            try db.flushCache()
+            guard let made = db.serialized() else { fatalError("sqlite3_serialize failed") }
+            bytes = made
         } catch {
             return false
         }
-        guard let bytes = readFile(builder.path) else { fatalError("cannot read \(builder.path)") }
         writeFile(path, bytes)
         return true
     }

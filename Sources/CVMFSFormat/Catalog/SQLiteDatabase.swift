@@ -97,11 +97,14 @@ public final class SQLiteDatabase {
     /// Whether no transaction is open (`sqlite3_get_autocommit`).
     public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
 
-    /// Writes the pages the open transaction changed to the file without committing it
-    /// (`sqlite3_db_cacheflush`); a rollback still undoes them.
-    public func flushCache() throws(SQLiteError) {
-        let rc = sqlite3_db_cacheflush(handle)
-        if rc != SQLITE_OK { throw lastError(sql: nil) }
+    /// The bytes of the main database as this connection sees it, uncommitted changes of its
+    /// open transaction included (`sqlite3_serialize`, which reads every page through the
+    /// pager), or `nil` when SQLite cannot make the copy.
+    public func serialized() -> [UInt8]? {
+        var size: sqlite3_int64 = 0
+        guard let bytes = sqlite3_serialize(handle, "main", &size, 0) else { return nil }
+        defer { sqlite3_free(bytes) }
+        return Array(UnsafeBufferPointer(start: bytes, count: Int(size)))
     }
 
     /// Compiles `sql` once, marked persistent because our statements live as long as the catalog.
