@@ -59,22 +59,51 @@ private enum CacheFuzz {
 
     static let propertyKeys = ["schema", "memcache_size"]
 
+    /// One connection on a copy of ``template`` for the whole process, with its statements:
+    /// each input's rows go in inside a transaction, `sqlite3_serialize` copies the database as the
+    /// transaction sees it into the cache folder and the transaction is rolled back (the journal is
+    /// in memory), so every input starts from the same bytes, without opening a connection,
+    /// reading the schema and compiling statements per input.
+    final class Builder {
+        let path = scratchDirectory + "/cachedb-builder"
+        let database: SQLiteDatabase
+        lazy var insertRow: SQLiteStatement = try! database.prepare(
+            "INSERT OR REPLACE INTO cache_catalog (sha1, size, acseq, path, type, pinned) VALUES (?, ?, ?, ?, ?, ?)")
+        lazy var setProperty: SQLiteStatement = try! database.prepare("INSERT OR REPLACE INTO properties (key, value) VALUES (?, ?)")
+
+        init() {
+            writeFile(path, template)
+            database = try! SQLiteDatabase(path: path, mode: .readWriteCreate)
+            try! database.execute("PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE")
+        }
+    }
+
+    nonisolated(unsafe) static let builder = Builder()
+
     static func build(_ directory: CacheDirectory, input: inout FuzzReader, hashes: inout [ContentHash]) -> Bool {
-        writeFile(directory.databasePath, template)
+        if input.isAtEnd {
+            writeFile(directory.databasePath, template)
+            return true
+        }
         var objects: [(ContentHash, Int)] = []
+        let builder = builder
+        let db = builder.database
+        defer {
+            // Back to the template whatever happened, with no statement holding bound values.
+            builder.insertRow.reset()
+            builder.setProperty.reset()
+            if !db.isAutocommit { try! db.execute("ROLLBACK") }
+        }
+        var bytes: [UInt8] = []
         do throws(SQLiteError) {
-            let db = try SQLiteDatabase(path: directory.databasePath, mode: .readWriteCreate)
             try db.execute("BEGIN")
-            let insertRow = try db.prepare(
-                "INSERT OR REPLACE INTO cache_catalog (sha1, size, acseq, path, type, pinned) VALUES (?, ?, ?, ?, ?, ?)")
-            let setProperty = try db.prepare("INSERT OR REPLACE INTO properties (key, value) VALUES (?, ?)")
             var rows = 0
             while !input.isAtEnd && rows < 64 {
                 rows += 1
                 let kind = input.byte()
                 switch kind % 4 {
                 case 0:
-                    try setProperty.run([.text(input.pick(propertyKeys)), .text(input.text())])
+                    try builder.setProperty.run([.text(input.pick(propertyKeys)), .text(input.text())])
                 case 3:
                     // A breadcrumb file, as the client writes it after a mount.
                     writeFile(directory.breadcrumbPath(fqrn: "fuzz.cern.ch"), input.data())
@@ -83,16 +112,18 @@ private enum CacheFuzz {
                     let algorithm = HashAlgorithm.allCases[Int(kind >> 2) % HashAlgorithm.allCases.count]
                     let hash = ContentHash(algorithm: algorithm, digest: (digest + [UInt8](repeating: 0, count: 20)).prefix(20))!
                     let text = kind & 0x40 != 0 ? String(decoding: digest, as: UTF8.self) : hash.description
-                    try insertRow.run([.text(text), .int(input.int64()), .int(input.int64()), .text(input.text()),
+                    try builder.insertRow.run([.text(text), .int(input.int64()), .int(input.int64()), .text(input.text()),
                                        .int(input.int64()), .int(input.int64())])
                     hashes.append(hash)
                     if kind & 0x80 != 0 { objects.append((hash, Int(input.byte()))) }
                 }
             }
-            try db.execute("COMMIT")
+            guard let made = db.serialized() else { fatalError("sqlite3_serialize failed") }
+            bytes = made
         } catch {
             return false
         }
+        writeFile(directory.databasePath, bytes)
         for (hash, size) in objects {
             let path = directory.objectPath(hash)
             mkdir(String(path[..<path.lastIndex(of: "/")!]), 0o700)

@@ -51,6 +51,7 @@ private func literalAssignment(_ line: Substring) -> (String, String)? {
         name = name.dropFirst(prefix.count).drop { $0 == " " || $0 == "\t" }
     }
     var value = ""
+    value.reserveCapacity(line.utf8.count)
     var quote: Character?
     for c in line[line.index(after: equals)...] {
         if let q = quote {
@@ -67,7 +68,12 @@ private func literalAssignment(_ line: Substring) -> (String, String)? {
 }
 
 private extension String {
+    /// Without leading and trailing blanks. (Built from the indexes of the first and last
+    /// non-blank: the former `reversed().drop(while:).reversed()` made a String through
+    /// nested generic collections and was half of the harness's time.)
     func trimmingCharacters() -> String {
-        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isBlank($0) }), let last = lastIndex(where: { !isBlank($0) }) else { return "" }
+        return String(self[first...last])
     }
 }

@@ -257,12 +257,15 @@ public final class ObjectCache: Sendable {
         return fd >= 0 ? FileDescriptor(rawValue: fd) : nil
     }
 
-    /// Files under `00`…`ff` whose names are object names.
+    /// Files under `00`…`ff` whose names are object names. Buckets are made when their first
+    /// object is stored, so the cache folder is listed once and only the buckets in it are
+    /// opened (not 256 `opendir` calls on a cache that holds a few objects), in bucket order.
     static func scanObjects(_ directory: CacheDirectory) -> [(hash: ContentHash, size: Int64, atime: Int64)] {
         var found: [(hash: ContentHash, size: Int64, atime: Int64)] = []
+        let present = Set((try? CacheSyscall.listDirectory(directory.path)) ?? [])
         for i in 0..<256 {
             let bucket = CacheDirectory.bucketName(i)
-            guard let names = try? CacheSyscall.listDirectory(directory.path + "/" + bucket) else { continue }
+            guard present.contains(bucket), let names = try? CacheSyscall.listDirectory(directory.path + "/" + bucket) else { continue }
             for name in names {
                 guard let hash = ContentHash(printable: bucket + name), hash.cachePath == bucket + "/" + name,
                       let info = try? CacheSyscall.stat(directory.path + "/" + bucket + "/" + name), !info.isDirectory

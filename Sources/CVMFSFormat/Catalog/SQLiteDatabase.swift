@@ -94,6 +94,19 @@ public final class SQLiteDatabase {
         }
     }
 
+    /// Whether no transaction is open (`sqlite3_get_autocommit`).
+    public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
+
+    /// The bytes of the main database as this connection sees it, uncommitted changes of its
+    /// open transaction included (`sqlite3_serialize`, which reads every page through the
+    /// pager), or `nil` when SQLite cannot make the copy.
+    public func serialized() -> [UInt8]? {
+        var size: sqlite3_int64 = 0
+        guard let bytes = sqlite3_serialize(handle, "main", &size, 0) else { return nil }
+        defer { sqlite3_free(bytes) }
+        return Array(UnsafeBufferPointer(start: bytes, count: Int(size)))
+    }
+
     /// Compiles `sql` once, marked persistent because our statements live as long as the catalog.
     public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
         var stmt: OpaquePointer?
