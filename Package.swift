@@ -33,7 +33,7 @@ let package = Package(
         // network users: the client's downloader and the image converter's registry client.
         .target(name: "CVMFSCurl", dependencies: ["CCurl"]),
         // Client core: configuration, downloads, cache, catalog manager, file system operations.
-        .target(name: "CVMFSClient", dependencies: ["CVMFSFormat", "CVMFSCurl", "CCurl", "CSQLite", "CPacParser"]),
+        .target(name: "CVMFSClient", dependencies: ["CVMFSFormat", "CVMFSCurl", "CCurl", "CSQLite", "CPacParser", "CLinux"]),
         // Translates libfuse low-level requests into client-core calls.
         // Stratum 1 replicas: snapshot over HTTP (docs/replication.md).
         .target(name: "CVMFSReplica", dependencies: ["CVMFSClient", "CVMFSPublish", "CVMFSFormat"]),

@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import CLinux
 import CVMFSFormat
 
 /// What a look for a new revision found.
@@ -124,6 +125,10 @@ extension MountSession {
                     continue
                 }
                 _ = try? session.checkForNewRevision()
+                // Old revisions' catalogs and listings are freed on whichever FUSE worker
+                // let go of them last, into that thread's malloc arena, where glibc keeps the
+                // pages; give them back once per check so RSS follows what is in use.
+                malloc_trim(0)
             }
         }
     }
