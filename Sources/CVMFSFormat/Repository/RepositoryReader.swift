@@ -54,32 +54,16 @@ public final class RepositoryReader {
 
     /// Fetches an object whole, verified and inflated.
     static func readObject(_ source: any RepositorySource, _ hash: ContentHash, suffix: ObjectSuffix, compression: Compression, expectedSize: UInt64? = nil) throws(RepositoryError) -> [UInt8] {
-        let path = hash.objectPath(suffix: suffix)
-        var decoder = ObjectDecoder(expected: hash, compression: compression)
         var out = [UInt8]()
-        try source.read(path) { (chunk: UnsafeRawBufferPointer) throws(ObjectError) in
-            try decoder.consume(chunk) { out.append(contentsOf: $0) }
-        }
-        do {
-            try decoder.finish(expectedSize: expectedSize.map { Int64($0) })
-        } catch {
-            throw .object(path: path, error)
+        try source.streamObject(hash, at: hash.objectPath(suffix: suffix), compression: compression, expectedSize: expectedSize) {
+            out.append(contentsOf: $0)
         }
         return out
     }
 
     /// Streams a verified, inflated object to `body`.
     public func streamObject(_ hash: ContentHash, suffix: ObjectSuffix, compression: Compression, expectedSize: UInt64?, into body: (UnsafeRawBufferPointer) throws(ObjectError) -> Void) throws(RepositoryError) {
-        let path = hash.objectPath(suffix: suffix)
-        var decoder = ObjectDecoder(expected: hash, compression: compression)
-        try source.read(path) { (chunk: UnsafeRawBufferPointer) throws(ObjectError) in
-            try decoder.consume(chunk, into: body)
-        }
-        do {
-            try decoder.finish(expectedSize: expectedSize.map { Int64($0) })
-        } catch {
-            throw .object(path: path, error)
-        }
+        try source.streamObject(hash, at: hash.objectPath(suffix: suffix), compression: compression, expectedSize: expectedSize, into: body)
     }
 
     /// The catalog with this hash, downloaded, verified and inflated once.

@@ -15,4 +15,19 @@ extension RepositorySource {
         try read(relativePath) { bytes.append(contentsOf: $0) }
         return bytes
     }
+
+    /// Streams the stored object at `relativePath` to `body`, inflated and checked against
+    /// `hash` (and `expectedSize`) on the way. Until this returns, what `body` got is untrusted.
+    public func streamObject(_ hash: ContentHash, at relativePath: String, compression: Compression, expectedSize: UInt64? = nil,
+                             into body: (UnsafeRawBufferPointer) throws(ObjectError) -> Void) throws(RepositoryError) {
+        var decoder = ObjectDecoder(expected: hash, compression: compression)
+        try read(relativePath) { (chunk: UnsafeRawBufferPointer) throws(ObjectError) in
+            try decoder.consume(chunk, into: body)
+        }
+        do {
+            try decoder.finish(expectedSize: expectedSize.map { Int64($0) })
+        } catch {
+            throw .object(path: relativePath, error)
+        }
+    }
 }
