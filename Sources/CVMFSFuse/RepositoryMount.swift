@@ -1,4 +1,5 @@
 import CVMFSClient
+import CVMFSFormat
 
 /// One repository served on a mount point: the verified session, its FUSE
 /// mount and its control socket, wired together, and torn down in order
@@ -18,7 +19,7 @@ public final class RepositoryMount {
         fuse = FuseMount(core: session.fileSystem, mountPoint: mountpoint, options: options)
         session.mountpoint = mountpoint
         session.setKernelInvalidator { [fuse] in fuse.invalidateEntries($0) }
-        _ = MountSession.makeDirectories(configuration.workspace)
+        _ = DirectoryPath.create(configuration.workspace, mode: 0o700)
         let session = self.session
         talk = try TalkServer(path: MountSession.talkSocketPath(configuration)) { session.answer($0) }
     }

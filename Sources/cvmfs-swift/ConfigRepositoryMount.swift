@@ -19,7 +19,7 @@ enum ConfigRepositoryMount {
         let lock = lockFile(fqrn)
         defer { if lock >= 0 { close(lock) } }
         if repository.isMounted { return nil }
-        if let problem = MountSession.makeDirectories(mountpoint, mode: 0o755) { return problem }
+        if let problem = DirectoryPath.create(mountpoint) { return problem }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let arguments = [executable, "mount", fqrn, mountpoint] + (configDirectory.map { ["--config-dir", $0] } ?? [])
         // A file, not a pipe: the mount's daemon inherits the descriptor and lives on.

@@ -56,7 +56,7 @@ struct PinnedRoot {
     /// SQLite reads a file, not memory: the history goes to the workspace
     /// for as long as the lookup takes.
     private static func temporaryCopy(_ bytes: [UInt8], in workspace: String, fqrn: String) throws(MountError) -> String {
-        if let problem = MountSession.makeDirectories(workspace) { throw .cache(problem) }
+        if let problem = DirectoryPath.create(workspace, mode: 0o700) { throw .cache(problem) }
         let file = workspace + "/history.\(fqrn).\(getpid())"
         if let problem = SmallFile.write(file, bytes, mode: 0o600) { throw .cache(problem) }
         return file

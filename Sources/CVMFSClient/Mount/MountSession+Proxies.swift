@@ -1,4 +1,5 @@
 import Glibc
+import CVMFSFormat
 
 /// `auto` in `CVMFS_HTTP_PROXY`: discovered at mount time and again whenever the proxy list is
 /// set anew (`talk proxy set`), never on a read (docs/format/client-behaviour.md §4).
@@ -8,7 +9,7 @@ extension MountSession {
     static func discoverProxies(_ description: String, _ configuration: ClientConfiguration) throws(MountError) -> String {
         guard ProxyDiscovery.mentionsAuto(description) else { return description }
         let fqrn = configuration.fqrn
-        _ = makeDirectories(configuration.workspace)
+        _ = DirectoryPath.create(configuration.workspace, mode: 0o700)
         let discovery = ProxyDiscovery(
             pacURLs: configuration.pacURLs, environmentProxy: getenv("http_proxy").map { String(cString: $0) },
             cacheFile: configuration.workspace + "/proxies." + fqrn,

@@ -28,7 +28,8 @@ extension MountSession {
     }
 
     static func openCache(_ configuration: ClientConfiguration) throws(MountError) -> ObjectCache {
-        if let problem = makeDirectories(configuration.cacheDirectory) {
+        // Mode 0700, as upstream creates its cache directory.
+        if let problem = DirectoryPath.create(configuration.cacheDirectory, mode: 0o700) {
             throw .cache(problem)
         }
         do {

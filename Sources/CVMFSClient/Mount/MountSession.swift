@@ -54,7 +54,7 @@ public final class MountSession: MountStatus {
         }
         cache = try Self.openCache(configuration)
         if configuration.useGeoAPI {
-            _ = Self.makeDirectories(configuration.workspace)
+            _ = DirectoryPath.create(configuration.workspace, mode: 0o700)
             Self.orderHostsByGeo(configuration, downloader)
         }
         if let count = configuration.maxServers { downloader.keepFirstHosts(count) }
@@ -91,10 +91,6 @@ public final class MountSession: MountStatus {
         }
     }
 
-    /// `mkdir -p`, by default with mode 0700 as upstream creates its cache directory.
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o700) -> String? {
-        DirectoryPath.create(path, mode: mode)
-    }
 
     static func downloadSettings(_ c: ClientConfiguration, proxies: String) -> DownloadSettings {
         DownloadSettings(
