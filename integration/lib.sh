@@ -8,7 +8,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 BIN="${CVMFS_SWIFT_BIN:-$ROOT/.build/release/cvmfs-swift}"
 FIXTURE="$ROOT/Tests/Fixtures/small.cvmfs.local"
 LISTING="$ROOT/tools/tree-listing.py"
-WORK="$(mktemp -d /tmp/cvmfs-swift-it.XXXXXX)"
+WORK="$(mktemp -d "${CVMFS_SWIFT_IT_TMP:-/tmp}/cvmfs-swift-it.XXXXXX")"
 PIDS=()
 MOUNTS=()
 

@@ -12,9 +12,10 @@
 # unmounted and mounted again. At the end: no wrong byte, no unexpected error, and mount A's
 # RSS, open descriptors, threads, cache size and open catalogs (over all revisions) compared
 # with the same figures at the checkpoint (5 minutes in, or half-way in a shorter run):
-# descriptors and catalogs within 10 % (+2), RSS within 10 % (+4 MiB), threads at most 24
+# descriptors and catalogs within 10 % (+2), RSS within 10 % (+4 MiB in a run under 10 minutes), threads at most 24
 # (16 FUSE workers kept once started, and the rest), the cache under its quota, no pinned
-# catalog that the mounted revision does not use. Prints a table.
+# catalog that the mounted revision does not use. The cache is a sawtooth by design (a cleanup
+# frees it down to half the quota), so it is held to the quota, not to the checkpoint. Prints a table.
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
@@ -172,8 +173,9 @@ cat <<TABLE
 | mount A catalogs open, all revisions (mounted revision's) | $openS ($loadedS) | $open0 ($loaded0) | $open1 ($loaded1) |
 | mount A pinned catalogs (of other revisions) | | | $pinned_catalogs ($stray) |
 
-$(awk -v from="${checkpoint_at:-0}" '$1 >= from { n++; r = $2 / 1024; if (n == 1 || r < lo) lo = r; if (r > hi) hi = r; t = $4; if (n == 1 || t < tlo) tlo = t; if (t > thi) thi = t }
-    END { if (n) printf "after the checkpoint, %d samples a minute apart: RSS %.0f to %.0f MiB, threads %d to %d\n", n, lo, hi, tlo, thi }' "$WORK/samples" 2>/dev/null)
+$(awk -v from="${checkpoint_at:-0}" '$1 >= from { n++; r = $2 / 1024; if (n == 1 || r < lo) lo = r; if (r > hi) hi = r; t = $4; if (n == 1 || t < tlo) tlo = t; if (t > thi) thi = t
+        c = $5 / 1048576; if (n == 1 || c < clo) clo = c; if (c > chi) chi = c }
+    END { if (n) printf "after the checkpoint, %d samples a minute apart: RSS %.0f to %.0f MiB, threads %d to %d, cache %.0f to %.0f MiB\n", n, lo, hi, tlo, thi, clo, chi }' "$WORK/samples" 2>/dev/null)
 
 readers: $files files checked, $((bytes / 1048576)) MiB read, $wrong wrong, $errors unexpected errors,
 $vanished vanished between listing and open (allowed), $held held open across a switch;
@@ -188,7 +190,9 @@ within "$fds0" "$fds1" 2 || fail "open descriptors grew from $fds0 to $fds1"
 # FUSE workers are started when all are busy and kept (up to 16, FuseMountOptions), so the
 # thread count is a high-water mark of concurrency: bounded, not compared with the checkpoint.
 [ "$threads1" -le 24 ] || fail "$threads1 threads, more than 16 FUSE workers and 8 others"
-within "$rss0" "$rss1" 4096 || fail "RSS grew from $rss0 KiB to $rss1 KiB"
+# A run of 10 minutes or more is past its warm-up at the checkpoint and is held to 10 %;
+# a shorter one (CI's) gets 4 MiB of slack.
+within "$rss0" "$rss1" $(( MINUTES >= 10 ? 0 : 4096 )) || fail "RSS grew from $rss0 KiB to $rss1 KiB"
 within "$open0" "$open1" 2 || fail "open catalogs grew from $open0 to $open1"
 [ "$open1" = "$loaded1" ] || fail "$((open1 - loaded1)) catalogs of older revisions still open with no reader left"
 [ "$stray" = 0 ] || fail "$stray pinned catalogs belong to no mounted catalog"

@@ -13,6 +13,7 @@ public final class RepositoryMount {
     /// Verifies the repository and prepares the mount; nothing is mounted
     /// until `run`. Throws with upstream's loader code (`MountError.loaderCode`).
     public init(configuration: ClientConfiguration, mountpoint: String, options: FuseMountOptions) throws(MountError) {
+        MallocArenas.limitForDaemon()
         // The limit is the daemon's, set before the session sizes its open-file budget by it.
         if let count = configuration.nfiles, let problem = OpenFileLimit.set(count) { Log.notice("\(configuration.fqrn): \(problem)") }
         session = try MountSession(configuration: configuration)

@@ -125,9 +125,8 @@ extension MountSession {
                     continue
                 }
                 _ = try? session.checkForNewRevision()
-                // Old revisions' catalogs and listings are freed on whichever FUSE worker
-                // let go of them last, into that thread's malloc arena, where glibc keeps the
-                // pages; give them back once per check so RSS follows what is in use.
+                // A switch frees an old revision's catalogs and listings in bulk; glibc keeps
+                // such pages (MallocArenas.swift), so give them back once per check.
                 malloc_trim(0)
             }
         }
