@@ -136,8 +136,8 @@ for r in $(seq 6 10); do
     publish
     listing "$SRC" > "$WORK/list.$r"
     strings "$S0/.cvmfspublished" | sed -n 's/^C//p' | head -1 > "$WORK/root.$r"
+    snapshot s1a
 done
-snapshot s1a
 objects_before=$(find "$S0/data" -type f | wc -l)
 "$BIN" gc "$S0" --name "$FQRN" --keys "$WORK/keys" --keep-revisions 3 > "$WORK/gc.out" || fail "gc failed: $(cat "$WORK/gc.out")"
 grep -q "kept revisions 1 8 9 10;" "$WORK/gc.out" || fail "gc kept: $(cat "$WORK/gc.out")"
@@ -162,6 +162,26 @@ for kept in "1 CVMFS_REPOSITORY_TAG=release-1" "8 CVMFS_ROOT_HASH=$(cat "$WORK/r
     unmount_repo "$WORK/pin"
 done
 pass "gc keeping 3 of 10 revisions ($(sed 's/.*: //' "$WORK/gc.out")): revisions 8-10 and the tag release-1 mount and list like their sources; revision 5's own objects are gone"
+
+# The replica collects by its own history: S1A took revisions 1-4 and 6-10 and, kept to 3 like
+# the stratum 0, ends with no object the stratum 0 let go, and its kept revisions mount.
+S1A="$WORK/s1a/cvmfs/$FQRN"
+replica_before=$(find "$S1A/data" -type f | wc -l)
+"$BIN" snapshot "http://127.0.0.1:$NGINX_PORT_S0/cvmfs/$FQRN" "$S1A" --key "$KEY" --gc --keep-revisions 3 > "$WORK/s1gc.out" 2>&1 \
+    || fail "snapshot --gc failed: $(cat "$WORK/s1gc.out")"
+grep -q "kept revisions 1 8 9 10;" "$WORK/s1gc.out" || fail "snapshot --gc kept: $(cat "$WORK/s1gc.out")"
+extra=$(comm -23 <(cd "$S1A" && find data -type f ! -path 'data/txn/*' | sort) <(cd "$S0" && find data -type f | sort) | head -3)
+[ -z "$extra" ] || fail "the collected replica still holds objects the stratum 0 removed: $extra"
+[ "$(find "$S1A/data" -type f | wc -l)" -lt "$replica_before" ] || fail "snapshot --gc removed nothing"
+for kept in "1 CVMFS_REPOSITORY_TAG=release-1" "10 CVMFS_REPOSITORY_TAG=trunk"; do
+    r=${kept%% *}
+    write_config "$WORK/pin.conf" "$FQRN" "http://127.0.0.1:$NGINX_PORT_S1A/cvmfs/@fqrn@" "$KEY" "$WORK/cache-s1a-$r" "${kept#* }"
+    mount_repo "$FQRN" "$WORK/pin" "$WORK/pin.conf"
+    [ "$(listing "$WORK/pin")" = "$(cat "$WORK/list.$r")" ] || fail "revision $r from the collected replica lists differently from its source"
+    cat "$WORK/pin/big" "$WORK/pin/sw/lib/"* > /dev/null || fail "revision $r: a file is unreadable from the collected replica"
+    unmount_repo "$WORK/pin"
+done
+pass "snapshot --gc on a stratum 1 ($(sed -n 's/^gc [^:]*: //p' "$WORK/s1gc.out")): nothing the stratum 0 removed is left, and revision 10 and the tag release-1 mount from it"
 
 # Bad sources: the replica keeps its revision and is still served.
 S1="$WORK/s1a/cvmfs/$FQRN"
