@@ -187,7 +187,7 @@ final class DockerArchiveSource: ImageSource, @unchecked Sendable {  // `files` 
                 }
             } else if let first = tags.first {
                 chosen = entry
-                named = ImageReference(source: reference.source, registry: first.registry, repository: first.repository, tag: first.tag, digest: nil)
+                named = ImageReference(source: reference.source, registry: first.registry, repository: first.repository, tag: first.tag, digest: first.tag == nil ? first.digest : nil)
                 break
             }
         }

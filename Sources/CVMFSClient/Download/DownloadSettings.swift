@@ -51,7 +51,7 @@ public struct DownloadSettings: Sendable, Equatable {
         hostResetAfter: Duration = .zero,
         followRedirects: Bool = false,
         maxTransfers: Int = 16,
-        userAgent: String = "cvmfs Fuse 2.11.0"
+        userAgent: String = "cvmfs Fuse \(MountSession.version)"
     ) {
         self.hosts = hosts
         self.proxies = proxies
