@@ -14,9 +14,15 @@ extension ScratchFolder {
     /// The same for a stored object already on this machine at `storedFile`
     /// (one just downloaded, say).
     public func inflate(_ hash: ContentHash, storedAt storedFile: String, as name: String) throws(RepositoryError) -> String {
-        let slash = storedFile.lastIndex(of: "/") ?? storedFile.startIndex
-        let folder = FolderSource(root: String(storedFile[..<slash]))
-        return try inflate(hash, from: folder, at: String(storedFile[storedFile.index(after: slash)...]), as: name)
+        let slash = storedFile.lastIndex(of: "/")
+        let folder = FolderSource(root: slash.map { String(storedFile[..<$0]) } ?? ".")
+        let base = slash.map { String(storedFile[storedFile.index(after: $0)...]) } ?? storedFile
+        do {
+            return try inflate(hash, from: folder, at: base, as: name)
+        } catch .object(_, let problem) {
+            // Named by the file itself, not by its name inside the folder.
+            throw .object(path: storedFile, problem)
+        }
     }
 
     private func inflate(_ hash: ContentHash, from source: some RepositorySource, at relativePath: String,
