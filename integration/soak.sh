@@ -12,10 +12,11 @@
 # unmounted and mounted again. At the end: no wrong byte, no unexpected error, and mount A's
 # RSS, open descriptors, threads, cache size and open catalogs (over all revisions) compared
 # with the same figures at the checkpoint (5 minutes in, or half-way in a shorter run):
-# descriptors and catalogs within 10 % (+2), RSS within 10 % (+4 MiB in a run under 10 minutes), threads at most 24
-# (16 FUSE workers kept once started, and the rest), the cache under its quota, no pinned
-# catalog that the mounted revision does not use. The cache is a sawtooth by design (a cleanup
-# frees it down to half the quota), so it is held to the quota, not to the checkpoint. Prints a table.
+# descriptors and catalogs within 10 % (+2), RSS within 10 % (+4 MiB in a run under 10
+# minutes), threads at most 24 (16 FUSE workers kept once started, and the rest), the cache
+# under its quota, no pinned catalog that the mounted revision does not use. The cache is a
+# sawtooth by design (a cleanup frees it down to half the quota), so it is held to the quota,
+# not to the checkpoint. Prints a table.
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 

@@ -148,8 +148,8 @@ unique5=$(comm -13 "$WORK/objects.4" "$WORK/objects.5" | while read -r f; do if 
 [ "$unique5" -ge 2 ] || fail "revision 5's unique objects survived gc"
 big5=$(comm -13 "$WORK/objects.4" "$WORK/objects.5" | while read -r f; do if [ -e "$S0/$f" ] && [ "$(stat -c %s "$S0/$f")" -gt 2900000 ]; then echo "$f"; fi; done)
 [ -z "$big5" ] || fail "revision 5's big file object $big5 survived gc"
-mount_at() {  # mount_at NAME PARAM=VALUE: the stratum 0 pinned to one revision, at $WORK/pin
-    write_config "$WORK/pin.conf" "$FQRN" "http://127.0.0.1:$NGINX_PORT_S0/cvmfs/@fqrn@" "$KEY" "$WORK/cache-$1" "$2"
+mount_at() {  # mount_at NAME PARAM=VALUE [PORT]: the stratum 0 (or the server on PORT) pinned to one revision, at $WORK/pin
+    write_config "$WORK/pin.conf" "$FQRN" "http://127.0.0.1:${3:-$NGINX_PORT_S0}/cvmfs/@fqrn@" "$KEY" "$WORK/cache-$1" "$2"
     mount_repo "$FQRN" "$WORK/pin" "$WORK/pin.conf"
 }
 for kept in "1 CVMFS_REPOSITORY_TAG=release-1" "8 CVMFS_ROOT_HASH=$(cat "$WORK/root.8")" "9 CVMFS_REPOSITORY_TAG=trunk-previous" "10 CVMFS_REPOSITORY_TAG=trunk"; do
@@ -175,8 +175,7 @@ extra=$(comm -23 <(cd "$S1A" && find data -type f ! -path 'data/txn/*' | sort) <
 [ "$(find "$S1A/data" -type f | wc -l)" -lt "$replica_before" ] || fail "snapshot --gc removed nothing"
 for kept in "1 CVMFS_REPOSITORY_TAG=release-1" "10 CVMFS_REPOSITORY_TAG=trunk"; do
     r=${kept%% *}
-    write_config "$WORK/pin.conf" "$FQRN" "http://127.0.0.1:$NGINX_PORT_S1A/cvmfs/@fqrn@" "$KEY" "$WORK/cache-s1a-$r" "${kept#* }"
-    mount_repo "$FQRN" "$WORK/pin" "$WORK/pin.conf"
+    mount_at "s1a-$r" "${kept#* }" "$NGINX_PORT_S1A"
     [ "$(listing "$WORK/pin")" = "$(cat "$WORK/list.$r")" ] || fail "revision $r from the collected replica lists differently from its source"
     cat "$WORK/pin/big" "$WORK/pin/sw/lib/"* > /dev/null || fail "revision $r: a file is unreadable from the collected replica"
     unmount_repo "$WORK/pin"
@@ -184,14 +183,13 @@ done
 pass "snapshot --gc on a stratum 1 ($(sed -n 's/^gc [^:]*: //p' "$WORK/s1gc.out")): nothing the stratum 0 removed is left, and revision 10 and the tag release-1 mount from it"
 
 # Bad sources: the replica keeps its revision and is still served.
-S1="$WORK/s1a/cvmfs/$FQRN"
-rev_before=$(revision_held "$S1")
+rev_before=$(revision_held "$S1A")
 start_fault_server F "$WORK/s0"
 mkdir -p "$WORK/otherkeys"
 "$BIN" publish "$SRC" "$WORK/other/$FQRN" --name "$FQRN" --keys "$WORK/otherkeys" > /dev/null
 mkdir -p "$WORK/s0bad/cvmfs" && cp -a "$WORK/other/$FQRN" "$WORK/s0bad/cvmfs/"
 start_nginx BAD "$WORK/s0bad"
-if out=$("$BIN" snapshot "http://127.0.0.1:$NGINX_PORT_BAD/cvmfs/$FQRN" "$S1" --key "$KEY" --quiet 2>&1); then fail "a foreign-signed source was replicated"; fi
+if out=$("$BIN" snapshot "http://127.0.0.1:$NGINX_PORT_BAD/cvmfs/$FQRN" "$S1A" --key "$KEY" --quiet 2>&1); then fail "a foreign-signed source was replicated"; fi
 [[ "$out" == *"does not verify"* ]] || fail "unclear message for a foreign signature: $out"
 pass "a source signed by another key is refused: ${out##*: refused, }"
 
@@ -199,22 +197,22 @@ write_revision 11
 publish
 obj=$(cd "$S0" && find data -type f -newer "$WORK/gc.out" ! -name '*C' ! -name '*H' ! -name '*X' | head -1)
 fault_mode "$FAULT_PORT_F" flip "/cvmfs/$FQRN/$obj"
-if out=$("$BIN" snapshot "http://127.0.0.1:$FAULT_PORT_F/cvmfs/$FQRN" "$S1" --key "$KEY" --quiet --timeout 2 2>&1); then fail "a corrupt object was replicated"; fi
+if out=$("$BIN" snapshot "http://127.0.0.1:$FAULT_PORT_F/cvmfs/$FQRN" "$S1A" --key "$KEY" --quiet --timeout 2 2>&1); then fail "a corrupt object was replicated"; fi
 [[ "$out" == *"${obj#data/}"* ]] || fail "the message does not name the corrupt object $obj: $out"
-[ ! -e "$S1/$obj" ] || fail "the corrupt object entered the replica"
-[ "$(revision_held "$S1")" = "$rev_before" ] || fail "the replica switched revision"
+[ ! -e "$S1A/$obj" ] || fail "the corrupt object entered the replica"
+[ "$(revision_held "$S1A")" = "$rev_before" ] || fail "the replica switched revision"
 curl -fsS "http://127.0.0.1:$NGINX_PORT_S1A/cvmfs/$FQRN/.cvmfspublished" -o /dev/null || fail "the replica is no longer served"
 pass "a corrupt object stops the snapshot naming it; the replica stays on revision $rev_before"
 
 # Replayed older manifest: a source that serves revision 3's manifest again.
 mkdir -p "$WORK/old/cvmfs"
 cp -a "$WORK/s1b/cvmfs/$FQRN" "$WORK/old/cvmfs/"
-"$BIN" snapshot "http://127.0.0.1:$NGINX_PORT_S0/cvmfs/$FQRN" "$S1" --key "$KEY" --quiet
-held_now=$(revision_held "$S1")
+"$BIN" snapshot "http://127.0.0.1:$NGINX_PORT_S0/cvmfs/$FQRN" "$S1A" --key "$KEY" --quiet
+held_now=$(revision_held "$S1A")
 start_nginx OLD "$WORK/old"
-if out=$("$BIN" snapshot "http://127.0.0.1:$NGINX_PORT_OLD/cvmfs/$FQRN" "$S1" --key "$KEY" --quiet 2>&1); then fail "an older manifest was replicated"; fi
+if out=$("$BIN" snapshot "http://127.0.0.1:$NGINX_PORT_OLD/cvmfs/$FQRN" "$S1A" --key "$KEY" --quiet 2>&1); then fail "an older manifest was replicated"; fi
 [[ "$out" == *"replayed"* ]] || fail "unclear message for a replay: $out"
-[ "$(revision_held "$S1")" = "$held_now" ] || fail "the replay changed the replica"
+[ "$(revision_held "$S1A")" = "$held_now" ] || fail "the replay changed the replica"
 pass "a source serving an older revision is refused as a replay"
 
 # Full disk: a 16 MiB tmpfs holds revision 11 (with the tagged revisions 1 and 10) but not

@@ -91,7 +91,6 @@ public final class MountSession: MountStatus {
         }
     }
 
-
     static func downloadSettings(_ c: ClientConfiguration, proxies: String) -> DownloadSettings {
         DownloadSettings(
             hosts: c.serverURLs, proxies: proxies, fallbackProxies: c.fallbackProxy ?? "",
