@@ -8,6 +8,8 @@ ROOT="$(cd "$HERE/.." && pwd)"
 BIN="${CVMFS_SWIFT_BIN:-$ROOT/.build/release/cvmfs-swift}"
 FIXTURE="$ROOT/Tests/Fixtures/small.cvmfs.local"
 LISTING="$ROOT/tools/tree-listing.py"
+# CVMFS_SWIFT_IT_TMP moves the work folder off /tmp, whose cvmfs-swift-it.* mounts run-all.sh
+# counts as left behind: a soak can then run beside the test suite.
 WORK="$(mktemp -d "${CVMFS_SWIFT_IT_TMP:-/tmp}/cvmfs-swift-it.XXXXXX")"
 PIDS=()
 MOUNTS=()
