@@ -97,8 +97,15 @@ start=$(figures "$PID_A" "$WORK/cache-a" "$MNT_A" "$WORK/a.conf")
 checkpoint=""
 kills=0 remounts_a=0 remounts_b=0 tick=0
 started=$(date +%s)
+# A revision every PERIOD seconds from the start of the last one, publication included; when a
+# round runs long (B's readers pausing) the next one starts late rather than two in a burst.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+next_ms=$(( $(now_ms) + PERIOD * 1000 ))
 while [ "$(date +%s)" -lt "$END" ]; do
-    sleep "$PERIOD"
+    wait_ms=$(( next_ms - $(now_ms) ))
+    [ "$wait_ms" -gt 0 ] && sleep "$((wait_ms / 1000)).$(printf %03d $((wait_ms % 1000)))"
+    now=$(now_ms)
+    next_ms=$(( (next_ms > now ? next_ms : now) + PERIOD * 1000 ))
     tick=$((tick + 1))
     revision=$((revision + 1))
     python3 "$SOAK" mutate "$SRC" "$STATE" "$revision"

@@ -17,16 +17,17 @@ public struct Whitelist: Sendable, Equatable {
     /// Parses the payload lines of §3.1 (everything before `--`; parsing also
     /// stops at a `--` line, so a whole letter is accepted too).
     public init(parsing payload: some Collection<UInt8>) throws(SignatureError) {
+        // One copy into contiguous bytes, then lines cut by index: walking a generic collection
+        // byte by byte from another module goes through its witness table for every byte.
+        let bytes = Array(payload)
         var lines: [String] = []
-        var current: [UInt8] = []
-        for byte in payload {
-            if byte == 0x0A {
-                let line = String(decoding: current, as: UTF8.self)
-                current.removeAll(keepingCapacity: true)
+        bytes.withUnsafeBufferPointer { buffer in
+            var start = 0
+            for index in buffer.indices where buffer[index] == 0x0A {
+                let line = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
+                start = index + 1
                 if line == "--" { break }
                 lines.append(line)
-            } else {
-                current.append(byte)
             }
         }
         guard lines.count >= 1, lines[0].utf8.count == 14 else {
